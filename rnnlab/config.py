@@ -1,0 +1,195 @@
+"""The schema of params.yaml: one dataclass per stage section, checked strictly.
+
+Every stage reads `params.yaml[<stage>][<name>]` through `load_params`, which refuses unknown,
+missing or mistyped keys with a one-line error naming the field, so a typo in
+`dvc exp run -S train.imdb.unitz=128` fails loudly instead of silently training the default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import yaml
+
+PARAMS_FILE = Path("params.yaml")
+
+
+class ParamsError(ValueError):
+    """A params.yaml section that does not match its schema."""
+
+
+@dataclasses.dataclass(frozen=True)
+class DownloadParams:
+    """Where a corpus comes from: its canonical URL, and its file in the offline mirror."""
+
+    url: str | None  # canonical download; None when the corpus only exists in mirrors
+    sha256: str | None  # of the canonical download; None when upstream publishes none
+    unpack: Literal["file", "tar", "zip", "gzip"]  # how the canonical download is unpacked
+    mirror: str  # file or folder name inside the mirror directory
+    mirror_unpack: Literal["file", "tar", "zip", "gzip", "anki_split"]
+    strip: str | None = None  # a leading folder inside the archive to drop (one layout for all)
+    members: list[str] | None = None  # glob patterns of archive members to keep (None: all)
+    expect: list[str] | None = None  # files that must exist in data/raw/<corpus>/ afterwards
+    member_sha256: dict[str, str] | None = None  # checksums of unpacked files, when known
+    dim: int | None = None  # fills `{dim}` in the names above (GloVe's vector size)
+
+    def resolved(self) -> DownloadParams:
+        """These params with every `{dim}` placeholder filled in."""
+        if self.dim is None:
+            return self
+
+        def fill(value: Any) -> Any:
+            if isinstance(value, str):
+                return value.replace("{dim}", str(self.dim))
+            if isinstance(value, list):
+                return [fill(v) for v in value]
+            if isinstance(value, dict):
+                return {fill(k): fill(v) for k, v in value.items()}
+            return value
+
+        return dataclasses.replace(self, **{f.name: fill(getattr(self, f.name))
+                                            for f in dataclasses.fields(self)})
+
+
+@dataclasses.dataclass(frozen=True)
+class PrepareParams:
+    corpus: str  # folder under data/raw/
+    val_fraction: float  # share of the labelled training split held out for validation
+    seed: int
+
+
+@dataclasses.dataclass(frozen=True)
+class VocabParams:
+    level: Literal["word", "char"]
+    standardize: Literal["keras", "lower_strip_punctuation", "lower", "none"]
+    max_tokens: int | None  # total size including padding (0) and out-of-vocabulary (1)
+    min_freq: int
+
+
+@dataclasses.dataclass(frozen=True)
+class SequencesParams:
+    maxlen: int
+    padding: Literal["pre", "post"]
+    truncating: Literal["pre", "post"]
+    unknown: Literal["oov", "drop"]  # what becomes of words outside the vocabulary
+
+
+@dataclasses.dataclass(frozen=True)
+class EmbeddingsParams:
+    missing: Literal["zeros", "random"]  # rows for vocabulary words GloVe does not know
+    seed: int
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainParams:
+    seed: int
+    embedding: Literal["learned", "glove_frozen", "glove_finetune"]
+    embedding_dim: int  # used by `learned`; GloVe fixes its own dimension
+    mask_zero: bool
+    cell: Literal["simple_rnn", "lstm", "gru"]
+    bidirectional: bool
+    layers: int
+    units: int
+    dropout: float
+    recurrent_dropout: float
+    dense_units: int  # 0: no hidden dense layer before the output
+    optimizer: Literal["adam", "rmsprop", "sgd"]
+    learning_rate: float
+    clipnorm: float | None
+    batch_size: int
+    epochs: int
+    patience: int  # EarlyStopping on val_loss, best weights restored
+    bucketing: bool  # batches of similar lengths, padded only to their own longest
+    bucket_span: int  # how many batches are sorted together before shuffling the batches
+    deterministic: bool  # tf.config.experimental.enable_op_determinism()
+
+
+@dataclasses.dataclass(frozen=True)
+class EvaluateParams:
+    batch_size: int
+    threshold: float  # probability above which a review is called positive
+    samples: int  # how many test predictions are written out with their texts
+
+
+T = TypeVar("T")
+
+
+def load_params(stage: str, name: str, cls: type[T], path: Path = PARAMS_FILE) -> T:
+    """Read and check `params.yaml[stage][name]` against `cls`."""
+    try:
+        params = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError as err:
+        raise ParamsError(f"{path}: not found (run from the repository root)") from err
+    except yaml.YAMLError as err:
+        raise ParamsError(f"{path}: not valid YAML ({err})".replace("\n", " ")) from err
+    section = params.get(stage)
+    if not isinstance(section, dict) or name not in section:
+        known = ", ".join(sorted(section)) if isinstance(section, dict) else "none"
+        raise ParamsError(f"{path}: {stage}.{name}: missing section (known: {known})")
+    return from_mapping(cls, section[name], f"{path}: {stage}.{name}")
+
+
+def from_mapping(cls: type[T], mapping: Any, where: str) -> T:
+    """Build dataclass `cls` from `mapping`, refusing unknown, missing and mistyped keys."""
+    if not isinstance(mapping, dict):
+        raise ParamsError(f"{where}: expected a mapping, got {type(mapping).__name__}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    hints = typing.get_type_hints(cls)
+    unknown = sorted(set(mapping) - set(fields))
+    if unknown:
+        raise ParamsError(
+            f"{where}.{unknown[0]}: unknown key (expected one of: {', '.join(fields)})"
+        )
+    values = {}
+    for key, field in fields.items():
+        if key not in mapping:
+            if field.default is dataclasses.MISSING:
+                raise ParamsError(f"{where}.{key}: missing key")
+            continue
+        values[key] = _check_type(mapping[key], hints[key], f"{where}.{key}")
+    return cls(**values)
+
+
+def _check_type(value: Any, hint: Any, where: str) -> Any:
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        options = [a for a in args if a is not type(None)]
+        errors = []
+        for option in options:
+            try:
+                return _check_type(value, option, where)
+            except ParamsError as err:
+                errors.append(str(err))
+        raise ParamsError(errors[0])
+    if origin is Literal:
+        if value not in args:
+            choices = " | ".join(str(a) for a in args)
+            raise ParamsError(f"{where}: expected one of {choices}, got {value!r}")
+        return value
+    if origin is list:
+        if not isinstance(value, list):
+            raise ParamsError(f"{where}: expected a list, got {value!r}")
+        return [_check_type(v, args[0], f"{where}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ParamsError(f"{where}: expected a mapping, got {value!r}")
+        return {str(k): _check_type(v, args[1], f"{where}.{k}") for k, v in value.items()}
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if hint is float and isinstance(value, str):
+        try:  # YAML 1.1 reads `1e-3` as a string; accept it as the number it means
+            return float(value)
+        except ValueError:
+            pass
+    if hint in (int, float) and isinstance(value, bool):
+        raise ParamsError(f"{where}: expected {hint.__name__}, got {value!r}")
+    if not isinstance(value, hint):
+        raise ParamsError(f"{where}: expected {hint.__name__}, got {value!r}")
+    return value

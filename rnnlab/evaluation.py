@@ -1,0 +1,43 @@
+"""Test-set metrics and plot tables, computed with scikit-learn."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn import metrics
+
+from rnnlab.fileio import atomic_path
+
+
+def binary_metrics(y_true: np.ndarray, probability: np.ndarray, threshold: float) -> dict:
+    """accuracy, loss (cross-entropy), precision, recall, f1 and roc_auc, rounded for git."""
+    y_pred = (probability >= threshold).astype(int)
+    values = {
+        "accuracy": metrics.accuracy_score(y_true, y_pred),
+        "loss": metrics.log_loss(y_true, np.clip(probability, 1e-7, 1 - 1e-7), labels=[0, 1]),
+        "precision": metrics.precision_score(y_true, y_pred, zero_division=0),
+        "recall": metrics.recall_score(y_true, y_pred, zero_division=0),
+        "f1": metrics.f1_score(y_true, y_pred, zero_division=0),
+        "roc_auc": metrics.roc_auc_score(y_true, probability),
+    }
+    return {key: round(float(value), 6) for key, value in values.items()}
+
+
+def write_csv(path: Path, table: pd.DataFrame) -> None:
+    with atomic_path(path) as tmp:
+        table.to_csv(tmp, index=False, lineterminator="\n", float_format="%.6g")
+
+
+def confusion_table(y_true: np.ndarray, y_pred: np.ndarray,
+                    labels: Sequence[str]) -> pd.DataFrame:
+    """One row per test example, as DVC's `confusion` plot template reads it."""
+    names = np.asarray(labels)
+    return pd.DataFrame({"actual": names[y_true], "predicted": names[y_pred]})
+
+
+def roc_table(y_true: np.ndarray, probability: np.ndarray) -> pd.DataFrame:
+    fpr, tpr, thresholds = metrics.roc_curve(y_true, probability)
+    return pd.DataFrame({"fpr": fpr, "tpr": tpr, "threshold": np.minimum(thresholds, 1.0)})

@@ -1,0 +1,74 @@
+"""Recurrent models built from params: one builder every task shares."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from rnnlab.config import TrainParams
+
+CELLS = {"simple_rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
+
+
+def embedding_layer(
+    params: TrainParams, vocab_size: int, glove: np.ndarray | None = None
+) -> keras.layers.Embedding:
+    """A learned embedding, or GloVe vectors kept frozen or fine-tuned."""
+    if params.embedding == "learned":
+        return keras.layers.Embedding(vocab_size, params.embedding_dim, mask_zero=params.mask_zero,
+                                      name="embedding")
+    if glove is None:
+        raise ValueError(f"embedding={params.embedding} needs the GloVe matrix from the "
+                         "embeddings stage")
+    if glove.shape[0] != vocab_size:
+        raise ValueError(f"GloVe matrix has {glove.shape[0]} rows, vocabulary has {vocab_size}")
+    return keras.layers.Embedding(
+        vocab_size, glove.shape[1], mask_zero=params.mask_zero,
+        embeddings_initializer=keras.initializers.Constant(glove),
+        trainable=params.embedding == "glove_finetune", name="embedding",
+    )
+
+
+def recurrent_stack(params: TrainParams, x: keras.KerasTensor,
+                    return_sequences: bool = False) -> keras.KerasTensor:
+    """`layers` recurrent layers, each optionally bidirectional and followed by dropout."""
+    cell = CELLS[params.cell]
+    for depth in range(params.layers):
+        last = depth == params.layers - 1
+        layer = cell(params.units, return_sequences=return_sequences or not last,
+                     recurrent_dropout=params.recurrent_dropout, name=f"{params.cell}_{depth}")
+        if params.bidirectional:
+            layer = keras.layers.Bidirectional(layer, name=f"bi_{params.cell}_{depth}")
+        x = layer(x)
+        if params.dropout:
+            x = keras.layers.Dropout(params.dropout, name=f"dropout_{depth}")(x)
+    return x
+
+
+def build_classifier(
+    params: TrainParams, vocab_size: int, num_classes: int, glove: np.ndarray | None = None
+) -> keras.Model:
+    """Embedding -> recurrent stack -> optional dense -> sigmoid (2 classes) or softmax."""
+    tokens = keras.Input(shape=(None,), dtype="int32", name="tokens")
+    x = embedding_layer(params, vocab_size, glove)(tokens)
+    x = recurrent_stack(params, x)
+    if params.dense_units:
+        x = keras.layers.Dense(params.dense_units, activation="relu", name="dense")(x)
+        if params.dropout:
+            x = keras.layers.Dropout(params.dropout, name="dropout_dense")(x)
+    if num_classes == 2:
+        outputs = keras.layers.Dense(1, activation="sigmoid", name="probability")(x)
+        loss, metrics = "binary_crossentropy", ["accuracy"]
+    else:
+        outputs = keras.layers.Dense(num_classes, activation="softmax", name="probabilities")(x)
+        loss, metrics = "sparse_categorical_crossentropy", ["accuracy"]
+    model = keras.Model(tokens, outputs, name="classifier")
+    model.compile(optimizer=make_optimizer(params), loss=loss, metrics=metrics)
+    return model
+
+
+def make_optimizer(params: TrainParams) -> keras.optimizers.Optimizer:
+    optimizers = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop,
+                  "sgd": keras.optimizers.SGD}
+    return optimizers[params.optimizer](learning_rate=params.learning_rate,
+                                        clipnorm=params.clipnorm)

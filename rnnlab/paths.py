@@ -1,0 +1,50 @@
+"""Where each stage reads and writes: one naming scheme for every task."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+DATA = Path("data")
+MODELS = Path("models")
+METRICS = Path("metrics")
+PLOTS = Path("plots")
+
+
+def raw(corpus: str) -> Path:
+    return DATA / "raw" / corpus
+
+
+def downloads() -> Path:
+    return DATA / "downloads"
+
+
+def prepared(task: str) -> Path:
+    return DATA / "prepared" / f"{task}.parquet"
+
+
+def vocab(task: str) -> Path:
+    return DATA / "vocab" / f"{task}.json"
+
+
+def sequences(task: str) -> Path:
+    return DATA / "sequences" / f"{task}.npz"
+
+
+def embeddings(task: str) -> Path:
+    return DATA / "embeddings" / f"{task}.npz"
+
+
+def model(task: str) -> Path:
+    return MODELS / task / "model.keras"
+
+
+def train_plots(task: str) -> Path:
+    return PLOTS / "train" / task
+
+
+def eval_plots(task: str) -> Path:
+    return PLOTS / "eval" / task
+
+
+def metrics(task: str) -> Path:
+    return METRICS / f"{task}.json"
