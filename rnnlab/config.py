@@ -94,8 +94,10 @@ class TrainParams:
     bidirectional: bool
     layers: int
     units: int
+    embedding_dropout: float  # SpatialDropout1D: drops whole embedding channels
     dropout: float
     recurrent_dropout: float
+    pooling: Literal["last", "max", "mean"]  # final state, or pooled over every (unmasked) step
     dense_units: int  # 0: no hidden dense layer before the output
     optimizer: Literal["adam", "rmsprop", "sgd"]
     learning_rate: float
@@ -106,6 +108,16 @@ class TrainParams:
     bucketing: bool  # batches of similar lengths, padded only to their own longest
     bucket_span: int  # how many batches are sorted together before shuffling the batches
     deterministic: bool  # tf.config.experimental.enable_op_determinism()
+
+
+@dataclasses.dataclass(frozen=True)
+class BaselineParams:
+    classifier: Literal["linear_svc", "logistic_regression"]
+    c_grid: list[float]  # inverse regularization strengths tried; the best on validation wins
+    ngram_max: int  # word n-grams from 1 to this
+    min_df: int  # ignore n-grams seen in fewer training documents
+    sublinear_tf: bool
+    seed: int
 
 
 @dataclasses.dataclass(frozen=True)

@@ -48,10 +48,10 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def verify_sha256(path: Path, expected: str) -> None:
+def verify_sha256(path: Path, expected: str, name: str | None = None) -> None:
     actual = sha256_file(path)
     if actual != expected.lower():
-        raise DownloadError(f"{path}: sha256 is {actual}, expected {expected}")
+        raise DownloadError(f"{name or path}: sha256 is {actual}, expected {expected}")
 
 
 def read_sha256sums(mirror: Path) -> dict[str, str]:
@@ -160,7 +160,7 @@ def _unpack(source: Path, how: str, params: DownloadParams, out_dir: Path) -> No
                 raise DownloadError(f"{source}: unpacked, but {relative} is missing")
         for relative, digest in (params.member_sha256 or {}).items():
             if (tmp / relative).is_file():  # pinned for some variants only (GloVe 50d)
-                verify_sha256(tmp / relative, digest)
+                verify_sha256(tmp / relative, digest, f"{relative} (unpacked from {source})")
 
 
 def _gunzip(source: Path, dest: Path) -> None:

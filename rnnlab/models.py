@@ -45,13 +45,45 @@ def recurrent_stack(params: TrainParams, x: keras.KerasTensor,
     return x
 
 
+@keras.saving.register_keras_serializable(package="rnnlab")
+class MaskedGlobalMaxPooling1D(keras.layers.Layer):
+    """Max over time that ignores masked (padding) steps, which GlobalMaxPooling1D does not."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs, mask=None):
+        if mask is not None:
+            floor = keras.ops.full_like(inputs, -1e9)
+            inputs = keras.ops.where(keras.ops.expand_dims(mask, -1), inputs, floor)
+        return keras.ops.max(inputs, axis=1)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[2])
+
+
+def pool_over_time(params: TrainParams, x: keras.KerasTensor) -> keras.KerasTensor:
+    if params.pooling == "max":
+        return MaskedGlobalMaxPooling1D(name="max_pool")(x)
+    return keras.layers.GlobalAveragePooling1D(name="mean_pool")(x)
+
+
 def build_classifier(
     params: TrainParams, vocab_size: int, num_classes: int, glove: np.ndarray | None = None
 ) -> keras.Model:
-    """Embedding -> recurrent stack -> optional dense -> sigmoid (2 classes) or softmax."""
+    """Embedding -> recurrent stack -> (pooling) -> optional dense -> sigmoid or softmax."""
     tokens = keras.Input(shape=(None,), dtype="int32", name="tokens")
     x = embedding_layer(params, vocab_size, glove)(tokens)
-    x = recurrent_stack(params, x)
+    if params.embedding_dropout:
+        x = keras.layers.SpatialDropout1D(params.embedding_dropout, name="embedding_dropout")(x)
+    pooled = params.pooling != "last"
+    x = recurrent_stack(params, x, return_sequences=pooled)
+    if pooled:
+        x = pool_over_time(params, x)
     if params.dense_units:
         x = keras.layers.Dense(params.dense_units, activation="relu", name="dense")(x)
         if params.dropout:

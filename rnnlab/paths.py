@@ -34,6 +34,10 @@ def embeddings(task: str) -> Path:
     return DATA / "embeddings" / f"{task}.npz"
 
 
+def baseline(task: str) -> Path:
+    return DATA / "baseline" / f"{task}.json"
+
+
 def model(task: str) -> Path:
     return MODELS / task / "model.keras"
 

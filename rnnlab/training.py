@@ -95,7 +95,8 @@ def eval_dataset(x: np.ndarray, y: np.ndarray, lengths: np.ndarray, batch_size: 
     ys = [y[order[i: i + batch_size]] for i in range(0, len(order), batch_size)]
     signature = (tf.TensorSpec((None, None), tf.int32),
                  tf.TensorSpec((None,) + y.shape[1:], tf.as_dtype(y.dtype)))
-    dataset = tf.data.Dataset.from_generator(lambda: zip(batches, ys, strict=True), output_signature=signature)
+    dataset = tf.data.Dataset.from_generator(lambda: zip(batches, ys, strict=True),
+                                             output_signature=signature)
     return dataset.prefetch(PREFETCH).with_options(_options())
 
 

@@ -5,14 +5,15 @@ import pandas as pd
 
 from rnnlab import evaluation, paths
 from rnnlab.config import EvaluateParams, load_params
-from rnnlab.fileio import load_npz, write_json, write_text
-from rnnlab.predictor import Classifier
+from rnnlab.fileio import load_npz, read_json, write_json, write_text
 from rnnlab.stage import run
-from rnnlab.training import predict
 
 
 def main(task: str) -> None:
     params = load_params("evaluate", task, EvaluateParams)
+    from rnnlab.predictor import Classifier  # TensorFlow loads only once the params are valid
+    from rnnlab.training import predict
+
     classifier = Classifier(paths.model(task).parent)
     data = load_npz(paths.sequences(task))
     padding = classifier.meta["padding"]
@@ -21,7 +22,8 @@ def main(task: str) -> None:
     probability = out[:, 0]
     y_pred = (probability >= params.threshold).astype(int)
 
-    write_json(paths.metrics(task), evaluation.binary_metrics(y, probability, params.threshold))
+    scores = evaluation.binary_metrics(y, probability, params.threshold)
+    write_json(paths.metrics(task), scores | read_json(paths.baseline(task)))
     plots = paths.eval_plots(task)
     evaluation.write_csv(plots / "confusion.csv",
                          evaluation.confusion_table(y, y_pred, classifier.label_names))

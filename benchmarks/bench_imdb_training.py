@@ -1,0 +1,90 @@
+"""rnnlab's training pipeline against the course notebooks' `fit()` on padded NumPy arrays.
+
+Both train the same model (built from `params.yaml: train.imdb`) on the same IMDB sequences for
+the same number of epochs, from the same seed, in one process; the report gives throughput,
+seconds per epoch, test accuracy and the ratio. Needs `dvc repro sequences@imdb` first.
+
+    python benchmarks/bench_imdb_training.py --epochs 2 [--json benchmarks/results/imdb.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import time
+
+import numpy as np
+
+from rnnlab import models, paths, training
+from rnnlab.config import SequencesParams, TrainParams, load_params
+from rnnlab.fileio import load_npz
+from rnnlab.sequences import pad_sequences
+
+
+def course_way(params: TrainParams, data: dict, vocab_size: int) -> dict:
+    """As the notebooks do it: every review padded to maxlen, `fit` on NumPy arrays, batch 64."""
+    training.set_seeds(params.seed, params.deterministic)
+    model = models.build_classifier(params, vocab_size, 2)
+    start = time.perf_counter()
+    model.fit(data["x_train"], data["y_train"], batch_size=params.batch_size,
+              epochs=params.epochs, shuffle=True, verbose=2)
+    seconds = time.perf_counter() - start
+    _, accuracy = model.evaluate(data["x_test"], data["y_test"], batch_size=params.batch_size,
+                                 verbose=0)
+    return report(seconds, params.epochs, len(data["y_train"]), accuracy)
+
+
+def rnnlab_way(params: TrainParams, data: dict, vocab_size: int, padding: str) -> dict:
+    """The train stage's pipeline: tf.data, bucketing, masking, large evaluation batches."""
+    training.set_seeds(params.seed, params.deterministic)
+    model = models.build_classifier(params, vocab_size, 2)
+    train = training.train_dataset(data["x_train"], data["y_train"], data["len_train"], params,
+                                   padding)
+    start = time.perf_counter()
+    model.fit(train, epochs=params.epochs, verbose=2)
+    seconds = time.perf_counter() - start
+    probability = training.predict(model, data["x_test"], data["len_test"], 512, padding)[:, 0]
+    accuracy = float(np.mean((probability >= 0.5) == data["y_test"]))
+    return report(seconds, params.epochs, len(data["y_train"]), accuracy)
+
+
+def report(seconds: float, epochs: int, samples: int, accuracy: float) -> dict:
+    return {"seconds_per_epoch": round(seconds / epochs, 2),
+            "samples_per_second": round(samples * epochs / seconds, 1),
+            "test_accuracy": round(float(accuracy), 4)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--json", help="also write the results here")
+    args = parser.parse_args()
+
+    params = dataclasses.replace(load_params("train", "imdb", TrainParams), epochs=args.epochs)
+    seq = load_params("sequences", "imdb", SequencesParams)
+    data = load_npz(paths.sequences("imdb"))
+    vocab_size = int(max(data["x_train"].max(), data["x_test"].max())) + 1
+    # The course pads with keras' defaults (padding="pre"); the reviews are the same ids.
+    rows = [row[:n] if seq.padding == "post" else row[len(row) - n:]
+            for row, n in zip(data["x_train"], data["len_train"], strict=True)]
+    test_rows = [row[:n] if seq.padding == "post" else row[len(row) - n:]
+                 for row, n in zip(data["x_test"], data["len_test"], strict=True)]
+    course_data = {"x_train": pad_sequences(rows, seq.maxlen), "y_train": data["y_train"],
+                   "x_test": pad_sequences(test_rows, seq.maxlen), "y_test": data["y_test"]}
+    course_params = dataclasses.replace(params, mask_zero=False)
+
+    results = {"epochs": args.epochs, "maxlen": seq.maxlen, "batch_size": params.batch_size,
+               "model": f"{params.cell} {params.units} units, bidirectional={params.bidirectional}",
+               "course": course_way(course_params, course_data, vocab_size),
+               "rnnlab": rnnlab_way(params, data, vocab_size, seq.padding)}
+    results["throughput_ratio"] = round(results["rnnlab"]["samples_per_second"]
+                                        / results["course"]["samples_per_second"], 2)
+    print(json.dumps(results, indent=2))
+    if args.json:
+        from rnnlab.fileio import write_json
+        write_json(args.json, results)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+"""A tiny mirror with every corpus rnnlab downloads, shaped like the real one.
+
+The IMDB reviews carry a learnable signal (positive reviews use positive words), so the
+end-to-end test can check that training really learned something.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import random
+import tarfile
+from pathlib import Path
+
+POSITIVE = ["great", "wonderful", "superb", "moving", "brilliant", "delightful", "loved"]
+NEGATIVE = ["awful", "boring", "dreadful", "dull", "terrible", "wooden", "hated"]
+NEUTRAL = ["the", "a", "film", "movie", "plot", "actor", "scene", "story", "was", "and", "it",
+           "this", "of", "director", "music", "ending", "script", "cast"]
+
+
+def review(rng: random.Random, label: int) -> str:
+    words = rng.choices(NEUTRAL, k=rng.randint(8, 40))
+    signal = POSITIVE if label == 1 else NEGATIVE
+    for _ in range(rng.randint(2, 4)):
+        words.insert(rng.randrange(len(words)), rng.choice(signal))
+    return " ".join(words).capitalize() + ".<br /><br />The end &amp; credits."
+
+
+def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mtime = 0
+    tar.addfile(info, io.BytesIO(data))
+
+
+def make_imdb_tar(path: Path, per_folder: int = 60, seed: int = 0) -> None:
+    rng = random.Random(seed)
+    with tarfile.open(path, "w:gz") as tar:
+        _add(tar, "aclImdb/README", b"Large Movie Review Dataset (tiny fake)\n")
+        _add(tar, "aclImdb/imdb.vocab", "\n".join(POSITIVE + NEGATIVE + NEUTRAL).encode())
+        _add(tar, "aclImdb/imdbEr.txt", b"0.0\n")
+        for split in ("train", "test"):
+            for label, folder in ((0, "neg"), (1, "pos")):
+                for i in range(per_folder):
+                    rating = rng.randint(7, 10) if label else rng.randint(1, 4)
+                    _add(tar, f"aclImdb/{split}/{folder}/{i}_{rating}.txt",
+                         review(rng, label).encode())
+        for i in range(10):
+            _add(tar, f"aclImdb/train/unsup/{i}_0.txt", review(rng, i % 2).encode())
+
+
+def make_glove(path: Path, dim: int = 50, seed: int = 0) -> None:
+    rng = random.Random(seed)
+    lines = [" ".join([word] + [f"{rng.uniform(-1, 1):.5f}" for _ in range(dim)])
+             for word in POSITIVE + NEGATIVE + NEUTRAL[:10]]
+    path.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode(), mtime=0))
+
+
+def make_reuters_tar(path: Path) -> None:
+    doc = ('<REUTERS TOPICS="YES" LEWISSPLIT="TRAIN" CGISPLIT="TRAINING-SET" OLDID="1" '
+           'NEWID="{id}">'
+           "<TOPICS><D>earn</D></TOPICS><TEXT><TITLE>PROFIT UP</TITLE><BODY>Profit rose.</BODY>"
+           "</TEXT></REUTERS>\n")
+    with tarfile.open(path, "w:gz") as tar:
+        _add(tar, "reuters21578/README.txt", b"Reuters-21578 (tiny fake)\n")
+        for i in range(22):
+            _add(tar, f"reuters21578/reut2-{i:03d}.sgm", doc.format(id=i + 1).encode())
+
+
+def make_mirror(folder: Path) -> Path:
+    """Write every mirrored corpus into `folder` with a matching SHA256SUMS; return `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    make_imdb_tar(folder / "aclImdb_v1_text.tar.gz")
+    make_glove(folder / "glove.6B.50d.txt.gz")
+    make_reuters_tar(folder / "reuters21578_files.tar.gz")
+    word_index = {w: i for i, w in enumerate(NEUTRAL + POSITIVE + NEGATIVE, 1)}
+    (folder / "imdb_word_index.json").write_text(json.dumps(word_index))
+    (folder / "sonnets.txt").write_text("From fairest creatures we desire increase,\n"
+                                        "That thereby beauty's rose might never die,\n" * 20)
+    (folder / "tinyshakespeare_input.txt").write_text("First Citizen:\nBefore we proceed.\n" * 50)
+    (folder / "sheldon.txt").write_text("Bazinga!\nScissors cuts paper.\n" * 20)
+    anki = folder / "anki-por-eng-5to5"
+    anki.mkdir(exist_ok=True)
+    for split in ("train", "val", "test"):
+        (anki / f"{split}.pt").write_text("eu gosto de ler livros\nele tem um gato preto\n")
+        (anki / f"{split}.en").write_text("i like to read books\nhe has a black cat\n")
+    write_sha256sums(folder)
+    return folder
+
+
+def write_sha256sums(folder: Path) -> None:
+    lines = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "SHA256SUMS"):
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        lines.append(f"{digest}  {path.relative_to(folder).as_posix()}\n")
+    (folder / "SHA256SUMS").write_text("".join(lines))

@@ -1,0 +1,123 @@
+import dataclasses
+
+import numpy as np
+import pytest
+import yaml
+from conftest import ROOT
+
+from rnnlab.config import TrainParams, from_mapping
+
+
+def params(**overrides) -> TrainParams:
+    base = yaml.safe_load((ROOT / "params.yaml").read_text())["train"]["imdb"]
+    return from_mapping(TrainParams, base | {"units": 4, "embedding_dim": 4} | overrides, "test")
+
+
+def test_bucketed_batches_cover_every_row_once_with_similar_lengths():
+    from rnnlab.training import bucketed_order
+
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(1, 500, size=1000)
+    batches = bucketed_order(lengths, 32, 10, np.random.default_rng(1))
+    assert sorted(np.concatenate(batches).tolist()) == list(range(1000))
+    spread = np.mean([lengths[b].max() - lengths[b].min() for b in batches])
+    random_spread = np.mean([lengths[b].max() - lengths[b].min()
+                             for b in np.array_split(rng.permutation(1000), 32)])
+    assert spread < random_spread / 5
+    again = bucketed_order(lengths, 32, 10, np.random.default_rng(1))
+    assert all(np.array_equal(a, b) for a, b in zip(batches, again, strict=True))
+
+
+def test_trim_batch_keeps_the_token_side():
+    from rnnlab.training import trim_batch
+
+    x = np.array([[0, 0, 5, 6], [0, 0, 0, 7]])
+    assert trim_batch(x, np.array([2, 1]), "pre").tolist() == [[5, 6], [0, 7]]
+    x = np.array([[5, 6, 0, 0], [7, 0, 0, 0]])
+    assert trim_batch(x, np.array([2, 1]), "post").tolist() == [[5, 6], [7, 0]]
+
+
+def test_predict_restores_the_original_order():
+    import keras
+
+    from rnnlab.training import predict
+
+    tokens = keras.Input(shape=(None,), dtype="int32")
+    # a "model" that returns the row's first token, so order mistakes show
+    model = keras.Model(tokens, keras.layers.Lambda(lambda t: t[:, :1])(tokens))
+    x = np.array([[3, 1, 1], [1, 0, 0], [2, 1, 0]], dtype=np.int32)
+    out = predict(model, x, np.array([3, 1, 2]), batch_size=2, padding="post")
+    assert out[:, 0].tolist() == [3, 1, 2]
+
+
+@pytest.mark.parametrize("cell", ["simple_rnn", "lstm", "gru"])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_builder_makes_each_cell_and_direction(cell, bidirectional):
+    from rnnlab.models import build_classifier
+
+    model = build_classifier(params(cell=cell, bidirectional=bidirectional, layers=2), 50, 2)
+    layer_names = [layer.name for layer in model.layers]
+    assert sum(cell in name for name in layer_names) == 2
+    assert any(name.startswith("bi_") for name in layer_names) == bidirectional
+    out = model.predict(np.array([[2, 3, 4, 0]]), verbose=0)
+    assert out.shape == (1, 1) and 0 <= out[0, 0] <= 1
+
+
+def test_softmax_head_for_many_classes_and_glove_freezing():
+    from rnnlab.models import build_classifier
+
+    glove = np.random.default_rng(0).normal(size=(50, 6)).astype(np.float32)
+    frozen = build_classifier(params(embedding="glove_frozen"), 50, 5, glove)
+    assert frozen.output_shape == (None, 5)
+    embedding = frozen.get_layer("embedding")
+    assert not embedding.trainable
+    np.testing.assert_allclose(embedding.get_weights()[0], glove)
+    tuned = build_classifier(params(embedding="glove_finetune"), 50, 5, glove)
+    assert tuned.get_layer("embedding").trainable
+    with pytest.raises(ValueError, match="GloVe matrix has 50 rows, vocabulary has 40"):
+        build_classifier(params(embedding="glove_frozen"), 40, 2, glove)
+
+
+def test_training_is_deterministic_from_the_seed(tmp_path):
+    from rnnlab import models, training
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(1, 30, size=(64, 12)).astype(np.int32)
+    y = (x[:, 0] > 15).astype(np.int32)
+    lengths = np.full(64, 12, dtype=np.int32)
+    p = dataclasses.replace(params(epochs=2, batch_size=16), seed=7)
+    runs = []
+    for i in range(2):
+        training.set_seeds(p.seed, p.deterministic)
+        model = models.build_classifier(p, 30, 2)
+        train = training.train_dataset(x, y, lengths, p, "post")
+        val = training.eval_dataset(x, y, lengths, 32, "post")
+        history = training.fit(model, train, val, p, tmp_path / f"live{i}")
+        runs.append(history.history["loss"])
+    assert runs[0] == runs[1]
+
+
+def test_masked_max_pooling_ignores_padding():
+    import keras
+
+    from rnnlab.models import MaskedGlobalMaxPooling1D
+
+    x = np.array([[[-1.0, -2.0], [-3.0, -0.5], [0.0, 0.0]]], dtype=np.float32)
+    mask = np.array([[True, True, False]])
+    out = keras.ops.convert_to_numpy(MaskedGlobalMaxPooling1D()(x, mask=mask))
+    np.testing.assert_allclose(out, [[-1.0, -0.5]])  # the padded zeros would have won
+
+
+@pytest.mark.parametrize("pooling", ["max", "mean"])
+def test_pooled_models_give_the_same_answer_with_or_without_extra_padding(pooling, tmp_path):
+    import keras
+
+    from rnnlab.models import build_classifier
+
+    model = build_classifier(params(pooling=pooling, bidirectional=True), 50, 2)
+    short = model.predict(np.array([[5, 6, 7]]), verbose=0)
+    padded = model.predict(np.array([[5, 6, 7, 0, 0, 0]]), verbose=0)
+    np.testing.assert_allclose(short, padded, rtol=1e-5)
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    np.testing.assert_allclose(loaded.predict(np.array([[5, 6, 7]]), verbose=0), short, rtol=1e-6)

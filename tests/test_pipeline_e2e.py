@@ -1,0 +1,146 @@
+"""The real `dvc repro`, in a temporary copy of the repository, on a tiny generated mirror."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import ROOT
+from fakedata import make_mirror
+
+pytestmark = pytest.mark.e2e
+
+# Small enough to train in seconds, but every stage does its real work.
+TINY = {
+    "vocab": {"max_tokens": 100},
+    "sequences": {"maxlen": 40},
+    "train": {"embedding_dim": 8, "units": 8, "batch_size": 16, "epochs": 6, "patience": 2,
+              "learning_rate": 0.01, "bucket_span": 2},
+    "evaluate": {"batch_size": 32, "samples": 3},
+}
+
+
+def tiny_params() -> dict:
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params["download"]["glove"]["member_sha256"] = None  # the fake GloVe is not the real one
+    for stage, overrides in TINY.items():
+        for entry in params[stage].values():
+            entry.update(overrides)
+    return params
+
+
+def copy_repository(dest: Path) -> None:
+    """The tracked and untracked-but-not-ignored files, without results of earlier runs."""
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT,
+                            check=True, capture_output=True, text=True).stdout.split("\0")
+    for name in filter(None, listed):
+        if name == "dvc.lock" or name.startswith(("metrics/", "plots/")):
+            continue
+        source = ROOT / name
+        if source.is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dest / name)
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory):
+    repo = tmp_path_factory.mktemp("repo")
+    copy_repository(repo)
+    (repo / "params.yaml").write_text(yaml.safe_dump(tiny_params(), sort_keys=False))
+    git(repo, "init", "-q")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "add", "-A")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "tiny")
+    return repo
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    mirror = make_mirror(tmp_path_factory.mktemp("mirror"))
+    bin_dir = str(Path(sys.executable).parent)
+    return os.environ | {"RNNLAB_MIRROR": str(mirror), "PATH": bin_dir + os.pathsep +
+                         os.environ["PATH"], "TF_CPP_MIN_LOG_LEVEL": "2", "DVC_NO_ANALYTICS": "1"}
+
+
+def dvc(repo: Path, env: dict, *args: str) -> str:
+    result = subprocess.run([str(Path(sys.executable).parent / "dvc"), *args], cwd=repo, env=env,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result.stdout
+
+
+def ran_stages(output: str) -> set[str]:
+    return set(re.findall(r"Running stage '([^']+)'", output))
+
+
+@pytest.fixture(scope="module")
+def first_run(repo, env):
+    return dvc(repo, env, "repro")
+
+
+def test_repro_runs_every_stage_and_writes_metrics(repo, first_run):
+    assert {"download@imdb", "prepare@imdb", "vocab@imdb", "sequences@imdb", "embeddings@imdb",
+            "train@imdb", "evaluate@imdb"} <= ran_stages(first_run)
+    metrics = json.loads((repo / "metrics" / "imdb.json").read_text())
+    assert {"accuracy", "loss", "precision", "recall", "f1", "roc_auc", "baseline_accuracy",
+            "baseline_macro_f1"} <= set(metrics)
+    assert all(0.0 <= metrics[k] <= 1.0 for k in ("accuracy", "precision", "recall", "f1"))
+    # the fake reviews carry a strong signal: a model that learned nothing sits near 0.5
+    assert metrics["roc_auc"] > 0.8, metrics
+    confusion = (repo / "plots" / "eval" / "imdb" / "confusion.csv").read_text().splitlines()
+    assert confusion[0] == "actual,predicted" and len(confusion) == 1 + 120
+    assert (repo / "plots" / "train" / "imdb" / "plots" / "metrics" / "train" / "loss.tsv").exists()
+    assert (repo / "models" / "imdb" / "model.keras").exists()
+
+
+def test_second_repro_runs_nothing(repo, env, first_run):
+    assert ran_stages(dvc(repo, env, "repro")) == set()
+
+
+def test_metrics_show_lists_the_task(repo, env, first_run):
+    shown = json.loads(dvc(repo, env, "metrics", "show", "--json"))
+    assert "imdb.json" in json.dumps(shown)
+
+
+def test_predict_cli_uses_the_trained_model(repo, env, first_run):
+    rnnlab = str(Path(sys.executable).parent / "rnnlab")
+    result = subprocess.run([rnnlab, "predict", "--task", "imdb", "great wonderful superb film",
+                             "awful boring dreadful film"], cwd=repo, env=env, capture_output=True,
+                            text=True)
+    assert result.returncode == 0, result.stderr
+    lines = [line.split("\t") for line in result.stdout.splitlines()]
+    assert [row[0] for row in lines] == ["pos", "neg"], result.stdout
+    empty = subprocess.run([rnnlab, "predict", "--task", "imdb", "  "], cwd=repo, env=env,
+                           capture_output=True, text=True)
+    assert empty.returncode != 0
+    assert empty.stderr.strip() == "rnnlab predict: error: text 1 is empty (expected at least " \
+                                   "one word)"
+
+
+def test_changing_a_train_param_reruns_only_train_and_evaluate(repo, env, first_run):
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["train"]["imdb"]["units"] = 6
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    assert ran_stages(dvc(repo, env, "repro")) == {"train@imdb", "evaluate@imdb"}
+
+
+def test_a_mistyped_param_fails_in_one_line_and_writes_nothing(repo, env, first_run):
+    before = (repo / "metrics" / "imdb.json").read_bytes()
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["evaluate"]["imdb"]["treshold"] = 0.4
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    result = subprocess.run([sys.executable, "stages/evaluate.py", "imdb"], cwd=repo, env=env,
+                            capture_output=True, text=True)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "evaluate imdb: error: params.yaml: evaluate.imdb.treshold: unknown key "
+        "(expected one of: batch_size, threshold, samples)"]
+    assert (repo / "metrics" / "imdb.json").read_bytes() == before
