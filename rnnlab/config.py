@@ -60,6 +60,7 @@ class PrepareParams:
     corpus: str  # folder under data/raw/
     val_fraction: float  # share of the labelled training split held out for validation
     seed: int
+    scheme: Literal["r8", "r52", "reuters46"] | None = None  # which Reuters dataset to build
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,9 +91,13 @@ class TrainParams:
     embedding: Literal["learned", "glove_frozen", "glove_finetune"]
     embedding_dim: int  # used by `learned`; GloVe fixes its own dimension
     mask_zero: bool
-    cell: Literal["simple_rnn", "lstm", "gru"]
+    cell: Literal["simple_rnn", "lstm", "gru"] | list[Literal["simple_rnn", "lstm", "gru"]]
     bidirectional: bool
     layers: int
+    between_dense: int  # 0: none; else a dense layer on every step between recurrent layers
+    conv_filters: int  # 0: none; else a Conv1D + MaxPooling1D front before the recurrent stack
+    conv_kernel: int
+    conv_pool: int
     units: int
     embedding_dropout: float  # SpatialDropout1D: drops whole embedding channels
     dropout: float
@@ -105,6 +110,7 @@ class TrainParams:
     batch_size: int
     epochs: int
     patience: int  # EarlyStopping on val_loss, best weights restored
+    class_weight: Literal["none", "balanced"]  # "balanced": weight classes by 1 / frequency
     bucketing: bool  # batches of similar lengths, padded only to their own longest
     bucket_span: int  # how many batches are sorted together before shuffling the batches
     deterministic: bool  # tf.config.experimental.enable_op_determinism()

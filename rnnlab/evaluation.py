@@ -26,6 +26,30 @@ def binary_metrics(y_true: np.ndarray, probability: np.ndarray, threshold: float
     return {key: round(float(value), 6) for key, value in values.items()}
 
 
+def multiclass_metrics(y_true: np.ndarray, probabilities: np.ndarray) -> dict:
+    """accuracy, macro and weighted F1, and cross-entropy loss, rounded for git."""
+    y_pred = probabilities.argmax(axis=1)
+    labels = np.arange(probabilities.shape[1])
+    values = {
+        "accuracy": metrics.accuracy_score(y_true, y_pred),
+        "macro_f1": metrics.f1_score(y_true, y_pred, average="macro", labels=labels,
+                                     zero_division=0),
+        "weighted_f1": metrics.f1_score(y_true, y_pred, average="weighted", labels=labels,
+                                        zero_division=0),
+        "loss": metrics.log_loss(y_true, np.clip(probabilities, 1e-7, 1.0), labels=labels),
+    }
+    return {key: round(float(value), 6) for key, value in values.items()}
+
+
+def per_class_table(y_true: np.ndarray, y_pred: np.ndarray,
+                    labels: Sequence[str]) -> pd.DataFrame:
+    """Precision, recall, F1 and support of every class, as scikit-learn reports them."""
+    precision, recall, f1, support = metrics.precision_recall_fscore_support(
+        y_true, y_pred, labels=np.arange(len(labels)), zero_division=0)
+    return pd.DataFrame({"class": labels, "precision": precision.round(6),
+                         "recall": recall.round(6), "f1": f1.round(6), "support": support})
+
+
 def write_csv(path: Path, table: pd.DataFrame) -> None:
     with atomic_path(path) as tmp:
         table.to_csv(tmp, index=False, lineterminator="\n", float_format="%.6g")

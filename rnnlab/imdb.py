@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from rnnlab.config import PrepareParams
 from rnnlab.splits import carve_validation
 from rnnlab.text import strip_markup
 
@@ -44,7 +45,6 @@ def read_imdb(raw_dir: Path) -> pd.DataFrame:
     return table
 
 
-def prepare_imdb(raw_dir: Path, val_fraction: float, seed: int) -> pd.DataFrame:
+def prepare_imdb(raw_dir: Path, params: PrepareParams) -> pd.DataFrame:
     """The review table with a stratified validation split carved from `train`."""
-    table = read_imdb(raw_dir)
-    return carve_validation(table, val_fraction, seed)
+    return carve_validation(read_imdb(raw_dir), params.val_fraction, params.seed)

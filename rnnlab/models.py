@@ -31,18 +31,44 @@ def embedding_layer(
 
 def recurrent_stack(params: TrainParams, x: keras.KerasTensor,
                     return_sequences: bool = False) -> keras.KerasTensor:
-    """`layers` recurrent layers, each optionally bidirectional and followed by dropout."""
-    cell = CELLS[params.cell]
-    for depth in range(params.layers):
-        last = depth == params.layers - 1
-        layer = cell(params.units, return_sequences=return_sequences or not last,
-                     recurrent_dropout=params.recurrent_dropout, name=f"{params.cell}_{depth}")
+    """`layers` recurrent layers, each optionally bidirectional and followed by dropout.
+
+    `cell` is one cell type for every layer or a list with one per layer (LSTM then GRU, say);
+    `between_dense` puts a dense layer on every step between recurrent layers.
+    """
+    cells = cell_types(params)
+    for depth, name in enumerate(cells):
+        last = depth == len(cells) - 1
+        layer = CELLS[name](params.units, return_sequences=return_sequences or not last,
+                            recurrent_dropout=params.recurrent_dropout, name=f"{name}_{depth}")
         if params.bidirectional:
-            layer = keras.layers.Bidirectional(layer, name=f"bi_{params.cell}_{depth}")
+            layer = keras.layers.Bidirectional(layer, name=f"bi_{name}_{depth}")
         x = layer(x)
         if params.dropout:
             x = keras.layers.Dropout(params.dropout, name=f"dropout_{depth}")(x)
+        if params.between_dense and not last:
+            x = keras.layers.Dense(params.between_dense, activation="relu",
+                                   name=f"between_dense_{depth}")(x)
     return x
+
+
+def cell_types(params: TrainParams) -> list[str]:
+    if isinstance(params.cell, str):
+        return [params.cell] * params.layers
+    if len(params.cell) != params.layers:
+        raise ValueError(f"train.cell lists {len(params.cell)} cells but train.layers is "
+                         f"{params.layers}")
+    return list(params.cell)
+
+
+def conv_front(params: TrainParams, x: keras.KerasTensor) -> keras.KerasTensor:
+    """Conv1D + MaxPooling1D over the embeddings: shorter, feature-rich sequences for the RNN.
+
+    Pooling changes the sequence length, so the padding mask cannot follow; it is dropped here.
+    """
+    x = keras.layers.Conv1D(params.conv_filters, params.conv_kernel, padding="same",
+                            activation="relu", name="conv")(x)
+    return keras.layers.MaxPooling1D(params.conv_pool, padding="same", name="conv_pool")(x)
 
 
 @keras.saving.register_keras_serializable(package="rnnlab")
@@ -80,6 +106,8 @@ def build_classifier(
     x = embedding_layer(params, vocab_size, glove)(tokens)
     if params.embedding_dropout:
         x = keras.layers.SpatialDropout1D(params.embedding_dropout, name="embedding_dropout")(x)
+    if params.conv_filters:
+        x = conv_front(params, x)
     pooled = params.pooling != "last"
     x = recurrent_stack(params, x, return_sequences=pooled)
     if pooled:

@@ -18,6 +18,8 @@ class Classifier:
     def __init__(self, model_dir: Path) -> None:
         import keras
 
+        import rnnlab.models  # noqa: F401  (registers the custom layers a saved model may use)
+
         if not (model_dir / "model.keras").is_file():
             raise FileNotFoundError(f"{model_dir / 'model.keras'}: no trained model "
                                     "(run `dvc repro` or `dvc pull` first)")

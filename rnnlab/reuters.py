@@ -18,6 +18,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from rnnlab.config import PrepareParams
+from rnnlab.splits import carve_validation
+
 N_FILES = 22
 REUT2_FILES: tuple[str, ...] = tuple(f"reut2-{i:03d}.sgm" for i in range(N_FILES))
 N_DOCUMENTS = 21_578
@@ -334,3 +337,24 @@ def dataset_counts(dataset: pd.DataFrame) -> dict[str, int]:
         "test": int(dataset["split"].eq("test").sum()),
         "classes": int(dataset["label"].nunique()),
     }
+
+
+def prepare_reuters(raw_dir: Path, params: PrepareParams) -> pd.DataFrame:
+    """One scheme's table for the pipeline: integer labels, names, and a seeded validation split.
+
+    Class ids follow `label_names` (train frequency, then name). Validation is carved from
+    train, stratified where every class has at least two training documents.
+    """
+    if params.scheme is None:
+        raise ValueError(f"prepare: the reuters corpus needs a scheme ({', '.join(SCHEMES)})")
+    dataset = make_dataset(parse_reuters(raw_dir), params.scheme, params.seed)
+    names = label_names(dataset)
+    ids = {name: i for i, name in enumerate(names)}
+    table = pd.DataFrame({
+        "id": dataset["id"].astype(str).to_numpy(),
+        "text": dataset["text"].to_numpy(),
+        "label": dataset["label"].map(ids).astype(int).to_numpy(),
+        "split": dataset["split"].to_numpy(),
+        "label_name": dataset["label"].to_numpy(),
+    })
+    return carve_validation(table, params.val_fraction, params.seed)

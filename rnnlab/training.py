@@ -110,12 +110,22 @@ def predict(model: keras.Model, x: np.ndarray, lengths: np.ndarray, batch_size: 
     return result
 
 
+def class_weights(y: np.ndarray, num_classes: int) -> dict[int, float]:
+    """`n / (classes_present * count)` per class, as scikit-learn's "balanced"; absent: 1."""
+    counts = np.bincount(y, minlength=num_classes)
+    present = counts > 0
+    weights = np.ones(num_classes)
+    weights[present] = len(y) / (present.sum() * counts[present])
+    return {i: float(w) for i, w in enumerate(weights)}
+
+
 def fit(
     model: keras.Model,
     train: tf.data.Dataset,
     val: tf.data.Dataset,
     params: TrainParams,
     live_dir: Path,
+    class_weight: dict[int, float] | None = None,
 ) -> keras.callbacks.History:
     """Train with EarlyStopping on val_loss (best weights kept); log each epoch with dvclive."""
     from dvclive import Live
@@ -128,4 +138,4 @@ def fit(
             DVCLiveCallback(live=live),
         ]
         return model.fit(train, validation_data=val, epochs=params.epochs, callbacks=callbacks,
-                         verbose=2)
+                         class_weight=class_weight, verbose=2)

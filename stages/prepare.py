@@ -4,16 +4,18 @@ from rnnlab import paths
 from rnnlab.config import PrepareParams, load_params
 from rnnlab.fileio import atomic_path
 from rnnlab.imdb import prepare_imdb
+from rnnlab.reuters import prepare_reuters
 from rnnlab.stage import run
 
-PREPARERS = {"imdb": prepare_imdb}
+PREPARERS = {"imdb": prepare_imdb, "reuters": prepare_reuters}  # by corpus
 
 
 def main(task: str) -> None:
     params = load_params("prepare", task, PrepareParams)
-    if task not in PREPARERS:
-        raise ValueError(f"no preparer for {task!r} (known: {', '.join(PREPARERS)})")
-    table = PREPARERS[task](paths.raw(params.corpus), params.val_fraction, params.seed)
+    if params.corpus not in PREPARERS:
+        raise ValueError(f"params.yaml: prepare.{task}.corpus: no preparer for "
+                         f"{params.corpus!r} (known: {', '.join(PREPARERS)})")
+    table = PREPARERS[params.corpus](paths.raw(params.corpus), params)
     with atomic_path(paths.prepared(task)) as tmp:
         table.to_parquet(tmp, index=False)
     print(f"{task}: {table['split'].value_counts().sort_index().to_dict()}")

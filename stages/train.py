@@ -30,7 +30,9 @@ def main(task: str) -> None:
     val = training.eval_dataset(data["x_val"], data["y_val"], data["len_val"],
                                 4 * params.batch_size, seq.padding)
     start = time.perf_counter()
-    history = training.fit(model, train, val, params, paths.train_plots(task))
+    weights = (training.class_weights(data["y_train"], len(label_names))
+               if params.class_weight == "balanced" else None)
+    history = training.fit(model, train, val, params, paths.train_plots(task), weights)
     seconds = time.perf_counter() - start
 
     val_loss = history.history["val_loss"]

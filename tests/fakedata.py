@@ -58,15 +58,28 @@ def make_glove(path: Path, dim: int = 50, seed: int = 0) -> None:
     path.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode(), mtime=0))
 
 
-def make_reuters_tar(path: Path) -> None:
-    doc = ('<REUTERS TOPICS="YES" LEWISSPLIT="TRAIN" CGISPLIT="TRAINING-SET" OLDID="1" '
-           'NEWID="{id}">'
-           "<TOPICS><D>earn</D></TOPICS><TEXT><TITLE>PROFIT UP</TITLE><BODY>Profit rose.</BODY>"
-           "</TEXT></REUTERS>\n")
+TOPICS = ["earn", "acq", "crude", "trade", "money-fx", "interest", "ship", "grain"]
+
+
+def make_reuters_tar(path: Path, per_topic: int = 20, seed: int = 0) -> None:
+    """22 SGML files of single-topic documents, 3/4 TRAIN and 1/4 TEST, words typical of each."""
+    rng = random.Random(seed)
+    docs = []
+    for t, topic in enumerate(TOPICS):
+        for i in range(per_topic):
+            newid = len(docs) + 1
+            split = "TEST" if i % 4 == 0 else "TRAIN"
+            body = " ".join(rng.choices(NEUTRAL, k=12) + [topic.replace("-", "")] * 3)
+            docs.append(f'<REUTERS TOPICS="YES" LEWISSPLIT="{split}" CGISPLIT="TRAINING-SET" '
+                        f'OLDID="{newid}" NEWID="{newid}">\n<TOPICS><D>{topic}</D></TOPICS>\n'
+                        f"<TEXT>\n<TITLE>{topic.upper()} NEWS {t}</TITLE>\n"
+                        f"<BODY>{body} &#3;</BODY></TEXT>\n</REUTERS>\n")
     with tarfile.open(path, "w:gz") as tar:
         _add(tar, "reuters21578/README.txt", b"Reuters-21578 (tiny fake)\n")
         for i in range(22):
-            _add(tar, f"reuters21578/reut2-{i:03d}.sgm", doc.format(id=i + 1).encode())
+            chunk = "".join(docs[i::22])
+            _add(tar, f"reuters21578/reut2-{i:03d}.sgm",
+                 ('<!DOCTYPE lewis SYSTEM "lewis.dtd">\n' + chunk).encode("latin-1"))
 
 
 def make_mirror(folder: Path) -> Path:

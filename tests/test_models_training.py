@@ -121,3 +121,23 @@ def test_pooled_models_give_the_same_answer_with_or_without_extra_padding(poolin
     model.save(tmp_path / "m.keras")
     loaded = keras.models.load_model(tmp_path / "m.keras")
     np.testing.assert_allclose(loaded.predict(np.array([[5, 6, 7]]), verbose=0), short, rtol=1e-6)
+
+
+def test_mixed_cells_with_dense_between_and_a_conv_front():
+    from rnnlab.models import build_classifier
+
+    p = params(cell=["lstm", "gru"], layers=2, between_dense=5, conv_filters=6, conv_pool=2)
+    model = build_classifier(p, 50, 4)
+    names = [layer.name for layer in model.layers]
+    order = [names.index(n) for n in ("conv", "lstm_0", "between_dense_0", "gru_1")]
+    assert order == sorted(order)
+    assert model.predict(np.array([[3, 4, 5, 6, 7]]), verbose=0).shape == (1, 4)
+    with pytest.raises(ValueError, match="lists 2 cells but train.layers is 3"):
+        build_classifier(params(cell=["lstm", "gru"], layers=3), 50, 4)
+
+
+def test_balanced_class_weights():
+    from rnnlab.training import class_weights
+
+    weights = class_weights(np.array([0, 0, 0, 1]), 3)
+    assert weights == {0: 4 / 6, 1: 2.0, 2: 1.0}

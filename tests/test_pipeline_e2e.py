@@ -87,8 +87,9 @@ def first_run(repo, env):
 
 
 def test_repro_runs_every_stage_and_writes_metrics(repo, first_run):
-    assert {"download@imdb", "prepare@imdb", "vocab@imdb", "sequences@imdb", "embeddings@imdb",
-            "train@imdb", "evaluate@imdb"} <= ran_stages(first_run)
+    assert {f"{stage}@{task}" for task in ("imdb", "r8", "r52", "reuters46") for stage in
+            ("prepare", "vocab", "sequences", "embeddings", "baseline", "train", "evaluate")
+            } <= ran_stages(first_run)
     metrics = json.loads((repo / "metrics" / "imdb.json").read_text())
     assert {"accuracy", "loss", "precision", "recall", "f1", "roc_auc", "baseline_accuracy",
             "baseline_macro_f1"} <= set(metrics)
@@ -99,6 +100,15 @@ def test_repro_runs_every_stage_and_writes_metrics(repo, first_run):
     assert confusion[0] == "actual,predicted" and len(confusion) == 1 + 120
     assert (repo / "plots" / "train" / "imdb" / "plots" / "metrics" / "train" / "loss.tsv").exists()
     assert (repo / "models" / "imdb" / "model.keras").exists()
+
+
+@pytest.mark.parametrize("task", ["r8", "r52", "reuters46"])
+def test_topic_tasks_write_multiclass_metrics(repo, first_run, task):
+    metrics = json.loads((repo / "metrics" / f"{task}.json").read_text())
+    assert {"accuracy", "macro_f1", "weighted_f1", "loss", "baseline_accuracy",
+            "baseline_macro_f1"} <= set(metrics)
+    per_class = (repo / "plots" / "eval" / task / "per_class.csv").read_text().splitlines()
+    assert per_class[0] == "class,precision,recall,f1,support" and len(per_class) == 1 + 8
 
 
 def test_second_repro_runs_nothing(repo, env, first_run):
@@ -123,6 +133,17 @@ def test_predict_cli_uses_the_trained_model(repo, env, first_run):
     assert empty.returncode != 0
     assert empty.stderr.strip() == "rnnlab predict: error: text 1 is empty (expected at least " \
                                    "one word)"
+
+
+def test_predict_prints_the_top_topics(repo, env, first_run):
+    rnnlab = str(Path(sys.executable).parent / "rnnlab")
+    result = subprocess.run([rnnlab, "predict", "--task", "r8", "crude crude oil prices"],
+                            cwd=repo, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    fields = result.stdout.strip().split("\t")
+    assert len(fields) == 6  # three (topic, probability) pairs
+    probabilities = [float(f) for f in fields[1::2]]
+    assert probabilities == sorted(probabilities, reverse=True) and sum(probabilities) <= 1.0001
 
 
 def test_changing_a_train_param_reruns_only_train_and_evaluate(repo, env, first_run):
