@@ -20,12 +20,13 @@ from rnnlab import models, paths, training
 from rnnlab.config import SequencesParams, TrainParams, load_params
 from rnnlab.fileio import load_npz
 from rnnlab.sequences import pad_sequences
+from rnnlab.vocab import Vocab
 
 
-def course_way(params: TrainParams, data: dict, vocab_size: int) -> dict:
+def course_way(params: TrainParams, data: dict, vocab_size: int, glove: np.ndarray | None) -> dict:
     """As the notebooks do it: every review padded to maxlen, `fit` on NumPy arrays, batch 64."""
     training.set_seeds(params.seed, params.deterministic)
-    model = models.build_classifier(params, vocab_size, 2)
+    model = models.build_classifier(params, vocab_size, 2, glove)
     start = time.perf_counter()
     model.fit(data["x_train"], data["y_train"], batch_size=params.batch_size,
               epochs=params.epochs, shuffle=True, verbose=2)
@@ -35,10 +36,11 @@ def course_way(params: TrainParams, data: dict, vocab_size: int) -> dict:
     return report(seconds, params.epochs, len(data["y_train"]), accuracy)
 
 
-def rnnlab_way(params: TrainParams, data: dict, vocab_size: int, padding: str) -> dict:
+def rnnlab_way(params: TrainParams, data: dict, vocab_size: int, glove: np.ndarray | None,
+               padding: str) -> dict:
     """The train stage's pipeline: tf.data, bucketing, masking, large evaluation batches."""
     training.set_seeds(params.seed, params.deterministic)
-    model = models.build_classifier(params, vocab_size, 2)
+    model = models.build_classifier(params, vocab_size, 2, glove)
     train = training.train_dataset(data["x_train"], data["y_train"], data["len_train"], params,
                                    padding)
     start = time.perf_counter()
@@ -64,7 +66,8 @@ def main() -> None:
     params = dataclasses.replace(load_params("train", "imdb", TrainParams), epochs=args.epochs)
     seq = load_params("sequences", "imdb", SequencesParams)
     data = load_npz(paths.sequences("imdb"))
-    vocab_size = int(max(data["x_train"].max(), data["x_test"].max())) + 1
+    vocab_size = len(Vocab.load(paths.vocab("imdb")))
+    glove = None if params.embedding == "learned" else load_npz(paths.embeddings("imdb"))["matrix"]
     # The course pads with keras' defaults (padding="pre"); the reviews are the same ids.
     rows = [row[:n] if seq.padding == "post" else row[len(row) - n:]
             for row, n in zip(data["x_train"], data["len_train"], strict=True)]
@@ -74,10 +77,12 @@ def main() -> None:
                    "x_test": pad_sequences(test_rows, seq.maxlen), "y_test": data["y_test"]}
     course_params = dataclasses.replace(params, mask_zero=False)
 
+    model = (f"{params.cell} {params.units} units, bidirectional={params.bidirectional}, "
+             f"embedding={params.embedding}")
     results = {"epochs": args.epochs, "maxlen": seq.maxlen, "batch_size": params.batch_size,
-               "model": f"{params.cell} {params.units} units, bidirectional={params.bidirectional}",
-               "course": course_way(course_params, course_data, vocab_size),
-               "rnnlab": rnnlab_way(params, data, vocab_size, seq.padding)}
+               "model": model,
+               "course": course_way(course_params, course_data, vocab_size, glove),
+               "rnnlab": rnnlab_way(params, data, vocab_size, glove, seq.padding)}
     results["throughput_ratio"] = round(results["rnnlab"]["samples_per_second"]
                                         / results["course"]["samples_per_second"], 2)
     print(json.dumps(results, indent=2))

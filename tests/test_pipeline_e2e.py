@@ -100,6 +100,8 @@ def test_repro_runs_every_stage_and_writes_metrics(repo, first_run):
     assert confusion[0] == "actual,predicted" and len(confusion) == 1 + 120
     assert (repo / "plots" / "train" / "imdb" / "plots" / "metrics" / "train" / "loss.tsv").exists()
     assert (repo / "models" / "imdb" / "model.keras").exists()
+    summary = (repo / "metrics" / "summary.md").read_text()
+    assert f"| imdb | {metrics['accuracy']:.4f} |" in summary
 
 
 @pytest.mark.parametrize("task", ["r8", "r52", "reuters46"])
