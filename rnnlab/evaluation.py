@@ -13,7 +13,8 @@ from rnnlab.fileio import atomic_path
 
 
 def binary_metrics(y_true: np.ndarray, probability: np.ndarray, threshold: float) -> dict:
-    """accuracy, loss (cross-entropy), precision, recall, f1 and roc_auc, rounded for git."""
+    """accuracy, loss (cross-entropy), precision, recall, f1 (of the positive class), macro_f1
+    (comparable with the multi-class tasks and the baseline) and roc_auc, rounded for git."""
     y_pred = (probability >= threshold).astype(int)
     values = {
         "accuracy": metrics.accuracy_score(y_true, y_pred),
@@ -21,6 +22,7 @@ def binary_metrics(y_true: np.ndarray, probability: np.ndarray, threshold: float
         "precision": metrics.precision_score(y_true, y_pred, zero_division=0),
         "recall": metrics.recall_score(y_true, y_pred, zero_division=0),
         "f1": metrics.f1_score(y_true, y_pred, zero_division=0),
+        "macro_f1": metrics.f1_score(y_true, y_pred, average="macro", zero_division=0),
         "roc_auc": metrics.roc_auc_score(y_true, probability),
     }
     return {key: round(float(value), 6) for key, value in values.items()}
