@@ -10,7 +10,8 @@ from rnnlab.config import TrainParams, from_mapping
 
 def params(**overrides) -> TrainParams:
     base = yaml.safe_load((ROOT / "params.yaml").read_text())["train"]["imdb"]
-    return from_mapping(TrainParams, base | {"units": 4, "embedding_dim": 4} | overrides, "test")
+    small = {"units": 4, "embedding_dim": 4, "embedding": "learned", "mask_zero": True}
+    return from_mapping(TrainParams, base | small | overrides, "test")
 
 
 def test_bucketed_batches_cover_every_row_once_with_similar_lengths():
@@ -126,7 +127,8 @@ def test_pooled_models_give_the_same_answer_with_or_without_extra_padding(poolin
 def test_mixed_cells_with_dense_between_and_a_conv_front():
     from rnnlab.models import build_classifier
 
-    p = params(cell=["lstm", "gru"], layers=2, between_dense=5, conv_filters=6, conv_pool=2)
+    p = params(cell=["lstm", "gru"], layers=2, between_dense=5, conv_filters=6, conv_pool=2,
+               bidirectional=False)
     model = build_classifier(p, 50, 4)
     names = [layer.name for layer in model.layers]
     order = [names.index(n) for n in ("conv", "lstm_0", "between_dense_0", "gru_1")]

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.e2e
 TINY = {
     "vocab": {"max_tokens": 100},
     "sequences": {"maxlen": 40},
-    "train": {"embedding_dim": 8, "units": 8, "batch_size": 16, "epochs": 6, "patience": 2,
+    "train": {"embedding_dim": 8, "units": 8, "batch_size": 16, "epochs": 12, "patience": 3,
               "learning_rate": 0.01, "bucket_span": 2},
     "evaluate": {"batch_size": 32, "samples": 3},
 }
