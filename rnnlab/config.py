@@ -133,6 +133,13 @@ class EvaluateParams:
     samples: int  # how many test predictions are written out with their texts
 
 
+@dataclasses.dataclass(frozen=True)
+class FiguresParams:
+    """The README's PNGs of a classification task (`figures.<task>`)."""
+
+    dpi: int  # pixels per inch; the size in inches is fixed, so this sets the size in pixels
+
+
 T = TypeVar("T")
 
 

@@ -152,8 +152,10 @@ def test_changing_a_train_param_reruns_only_train_and_evaluate(repo, env, first_
     params = yaml.safe_load((repo / "params.yaml").read_text())
     params["train"]["imdb"]["units"] = 6
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    # summary re-runs too: it reads the `train` section to describe each model
-    assert ran_stages(dvc(repo, env, "repro")) == {"train@imdb", "evaluate@imdb", "summary"}
+    # summary re-runs too: it reads the `train` section to describe each model; and the README
+    # figures of imdb, drawn from its training curves and confusion matrix
+    assert ran_stages(dvc(repo, env, "repro")) == {"train@imdb", "evaluate@imdb", "summary",
+                                                   "figures@imdb"}
 
 
 def test_a_mistyped_param_fails_in_one_line_and_writes_nothing(repo, env, first_run):
