@@ -3,6 +3,7 @@
     rnnlab predict --task imdb "a gripping, beautifully shot film"
     rnnlab predict --task imdb --file reviews.txt     # one text per line
     echo "dull and far too long" | rnnlab predict --task imdb
+    rnnlab translate "Eu gosto de ler livros." --beam 5    # --task por_eng by default
 """
 
 from __future__ import annotations
@@ -60,6 +61,22 @@ def predict(args: argparse.Namespace) -> None:
         print("\t".join(f"{names[i]}\t{row[i]:.4f}" for i in top))
 
 
+def translate(args: argparse.Namespace) -> None:
+    """One translation per line; decoding settings from `evaluate_translation.<task>`."""
+    from rnnlab.config import TranslationEvalParams, load_params
+    from rnnlab.translation import Translator
+
+    params = load_params("evaluate_translation", args.task, TranslationEvalParams)
+    beam = params.beam_width if args.beam is None else args.beam
+    if beam < 1:
+        raise UsageError(f"--beam must be at least 1, got {beam}")
+    texts = read_texts(args)
+    translator = Translator(Path(args.models) / args.task)
+    for line in translator.translate(texts, beam, params.length_penalty, params.max_output_len,
+                                     params.max_input_words, params.batch_size):
+        print(line)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rnnlab", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -71,6 +88,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--models", default=str(paths.MODELS), help="folder of trained models")
     p.add_argument("texts", nargs="*", help="texts to classify ('-' or none: standard input)")
     p.set_defaults(run=predict)
+
+    t = commands.add_parser("translate", help="translate sentences with a trained translator")
+    t.add_argument("--task", default="por_eng", help="translation task (default por_eng)")
+    t.add_argument("--beam", type=int, help="beam width, 1: greedy (default: the evaluation's)")
+    t.add_argument("--file", help="read sentences from this file, one per line")
+    t.add_argument("--models", default=str(paths.MODELS), help="folder of trained models")
+    t.add_argument("texts", nargs="*", help="sentences to translate ('-' or none: standard input)")
+    t.set_defaults(run=translate)
     return parser
 
 

@@ -61,6 +61,9 @@ class PrepareParams:
     val_fraction: float  # share of the labelled training split held out for validation
     seed: int
     scheme: Literal["r8", "r52", "reuters46"] | None = None  # which Reuters dataset to build
+    test_fraction: float = 0.0  # corpora without a shipped test split: share held out for test
+    block_lines: int | None = None  # hold out whole blocks of this many lines (a sonnet is 14)
+    max_words: int | None = None  # drop examples with more words than this (translation pairs)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -138,6 +141,44 @@ class FiguresParams:
     """The README's PNGs of a classification task (`figures.<task>`)."""
 
     dpi: int  # pixels per inch; the size in inches is fixed, so this sets the size in pixels
+
+
+@dataclasses.dataclass(frozen=True)
+class TranslationTrainParams:
+    """An encoder–decoder trained with teacher forcing (`train_translation.<task>`)."""
+
+    data: str  # the prepare entry whose pairs it learns (data/prepared/<data>.parquet)
+    seed: int
+    architecture: Literal["basic", "attention"]  # basic: the encoder's final state is the context
+    attention: Literal["luong", "bahdanau"]  # dot-product or additive scores (attention only)
+    cell: Literal["gru", "lstm"]
+    bidirectional: bool  # encoder; the decoder then has twice `units`
+    embedding_dim: int
+    units: int
+    dropout: float
+    max_tokens_source: int | None  # vocabulary sizes, padding and out-of-vocabulary included
+    max_tokens_target: int | None
+    min_freq: int
+    optimizer: Literal["adam", "rmsprop", "sgd"]
+    learning_rate: float
+    clipnorm: float | None
+    batch_size: int
+    epochs: int
+    patience: int  # EarlyStopping on val_loss, best weights restored
+    deterministic: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class TranslationEvalParams:
+    """Decoding and scoring of a trained translator (`evaluate_translation.<task>`)."""
+
+    data: str  # must be the `data` the model was trained on
+    beam_width: int  # 1: greedy
+    length_penalty: float  # beam scores are divided by length ** this (0: no normalisation)
+    max_output_len: int  # decoding stops here even without an end token
+    max_input_words: int  # longer inputs are refused (the models saw short sentences only)
+    batch_size: int
+    samples: int  # test translations written out with their references
 
 
 T = TypeVar("T")

@@ -4,10 +4,15 @@ from rnnlab import paths
 from rnnlab.config import PrepareParams, load_params
 from rnnlab.fileio import atomic_path
 from rnnlab.imdb import prepare_imdb
+from rnnlab.por_eng import prepare_por_eng
 from rnnlab.reuters import prepare_reuters
 from rnnlab.stage import run
 
-PREPARERS = {"imdb": prepare_imdb, "reuters": prepare_reuters}  # by corpus
+PREPARERS = {  # by corpus
+    "imdb": prepare_imdb,
+    "reuters": prepare_reuters,
+    "por_eng": prepare_por_eng,
+}
 
 
 def main(task: str) -> None:

@@ -96,11 +96,26 @@ def make_mirror(folder: Path) -> Path:
     (folder / "sheldon.txt").write_text("Bazinga!\nScissors cuts paper.\n" * 20)
     anki = folder / "anki-por-eng-5to5"
     anki.mkdir(exist_ok=True)
-    for split in ("train", "val", "test"):
-        (anki / f"{split}.pt").write_text("eu gosto de ler livros\nele tem um gato preto\n")
-        (anki / f"{split}.en").write_text("i like to read books\nhe has a black cat\n")
+    pt, en = anki_pairs()
+    for split, part in (("train", slice(0, 24)), ("val", slice(24, 30)), ("test", slice(30, 36))):
+        # every split repeats the first pairs, as the real subset's leaky split does
+        (anki / f"{split}.pt").write_text("\n".join(pt[:2] + pt[part]) + "\n")
+        (anki / f"{split}.en").write_text("\n".join(en[:2] + en[part]) + "\n")
     write_sha256sums(folder)
     return folder
+
+
+ANIMALS = [("o gato", "the cat"), ("o cão", "the dog"), ("o menino", "the boy"),
+           ("a menina", "the girl"), ("tom", "tom"), ("maria", "mary")]
+FOODS = [("peixe", "fish"), ("leite", "milk"), ("pão", "bread"), ("chá", "tea"),
+         ("carne", "meat"), ("fruta", "fruit")]
+
+
+def anki_pairs() -> tuple[list[str], list[str]]:
+    """36 distinct five-word-or-so pairs ("o gato gosta de peixe" / "the cat likes fish")."""
+    pt = [f"{a} gosta de {f}" for a, _ in ANIMALS for f, _ in FOODS]
+    en = [f"{a} likes {f}" for _, a in ANIMALS for _, f in FOODS]
+    return pt, en
 
 
 def write_sha256sums(folder: Path) -> None:

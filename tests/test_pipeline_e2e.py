@@ -22,6 +22,9 @@ TINY = {
     "train": {"embedding_dim": 8, "units": 8, "batch_size": 16, "epochs": 12, "patience": 3,
               "learning_rate": 0.01, "bucket_span": 2},
     "evaluate": {"batch_size": 32, "samples": 3},
+    "train_translation": {"embedding_dim": 8, "units": 8, "batch_size": 8, "epochs": 3,
+                          "patience": 1, "learning_rate": 0.01},
+    "evaluate_translation": {"beam_width": 2, "batch_size": 32, "samples": 3},
 }
 
 
@@ -170,3 +173,47 @@ def test_a_mistyped_param_fails_in_one_line_and_writes_nothing(repo, env, first_
         "evaluate imdb: error: params.yaml: evaluate.imdb.treshold: unknown key "
         "(expected one of: batch_size, threshold, samples)"]
     assert (repo / "metrics" / "imdb.json").read_bytes() == before
+
+
+@pytest.mark.parametrize("task", ["por_eng", "por_eng_basic"])
+def test_translation_tasks_write_bleu_and_the_baseline(repo, first_run, task):
+    assert {"prepare@por_eng", f"train_translation@{task}", f"evaluate_translation@{task}"} <= \
+        ran_stages(first_run)
+    metrics = json.loads((repo / "metrics" / f"{task}.json").read_text())
+    assert {"bleu", "chrf", "token_accuracy", "baseline_bleu", "baseline_chrf"} <= set(metrics)
+    assert all(0.0 <= metrics[k] <= 100.0 for k in ("bleu", "chrf", "baseline_bleu"))
+    assert 0.0 <= metrics["token_accuracy"] <= 1.0
+    samples = (repo / "metrics" / "samples" / f"{task}.md").read_text().splitlines()
+    assert samples[0] == "| Portuguese | model | references |" and len(samples) == 2 + 3
+
+
+def test_por_eng_split_is_leak_free(repo, first_run):
+    import pandas as pd
+
+    table = pd.read_parquet(repo / "data" / "prepared" / "por_eng.parquet")
+    assert len(table) == 36  # the fake mirror's repeated pairs are dropped
+    assert table.groupby("text")["split"].nunique().max() == 1
+    assert set(table["split"]) == {"train", "val", "test"}
+
+
+def test_translate_cli_normalises_and_refuses_bad_input_in_one_line(repo, env, first_run):
+    rnnlab = str(Path(sys.executable).parent / "rnnlab")
+
+    def translate(*args):
+        return subprocess.run([rnnlab, "translate", *args], cwd=repo, env=env,
+                              capture_output=True, text=True)
+
+    result = translate("O gato gosta de PEIXE!", "--beam", "3")
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 1
+    assert translate("o cão gosta de leite", "--beam", "1").returncode == 0
+    for args, message in [(["?!"], "text 1 is empty after normalisation"),
+                          (["xyzzy plugh"], "text 1: no word of it is in the training vocabulary"),
+                          (["gato " * 31], "text 1 has 31 words, more than max_input_words"),
+                          (["--beam", "0", "o gato"], "--beam must be at least 1")]:
+        bad = translate(*args)
+        assert bad.returncode != 0
+        # TensorFlow may log its start-up lines first; the error itself is one line, no traceback
+        assert "Traceback" not in bad.stderr, bad.stderr
+        assert bad.stderr.strip().splitlines()[-1].startswith(
+            f"rnnlab translate: error: {message}"), bad.stderr
