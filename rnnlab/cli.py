@@ -3,12 +3,16 @@
     rnnlab predict --task imdb "a gripping, beautifully shot film"
     rnnlab predict --task imdb --file reviews.txt     # one text per line
     echo "dull and far too long" | rnnlab predict --task imdb
+    rnnlab generate --task sonnets --prompt "despite of wrinkles" --words 20 --top-k 40
+    rnnlab generate --task shakespeare_char --prompt "ROMEO:" --chars 300 --temperature 0.8
+    rnnlab score --task sonnets "from fairest creatures"
     rnnlab translate "Eu gosto de ler livros." --beam 5    # --task por_eng by default
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -42,9 +46,18 @@ def read_texts(args: argparse.Namespace) -> list[str]:
     if not texts:
         raise UsageError("no text given (pass it as an argument, with --file, or on stdin)")
     for number, text in enumerate(texts, 1):
+        check_utf8(text, f"text {number}")
         if not text.strip():
             raise UsageError(f"text {number} is empty (expected at least one word)")
     return texts
+
+
+def check_utf8(text: str, where: str) -> None:
+    """Arguments that were not UTF-8 reach Python as lone surrogates; refuse them plainly."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError(f"{where} is not UTF-8 text") from None
 
 
 def predict(args: argparse.Namespace) -> None:
@@ -59,6 +72,52 @@ def predict(args: argparse.Namespace) -> None:
         if len(names) == 2:
             top = top[:1]
         print("\t".join(f"{names[i]}\t{row[i]:.4f}" for i in top))
+
+
+def generate(args: argparse.Namespace) -> None:
+    from rnnlab.generator import Generator
+
+    check_utf8(args.prompt, "the prompt")
+    generator = Generator(Path(args.models) / args.task)
+    char_model = generator.vocab.level == "char"
+    if (args.words is not None and char_model) or (args.chars is not None and not char_model):
+        unit = "characters: use --chars" if char_model else "words: use --words"
+        raise UsageError(f"{args.task} generates {unit}")
+    length = args.chars if char_model else args.words
+    length = length if length is not None else (200 if char_model else 20)
+    print(generator.generate(args.prompt, length, args.temperature, args.top_k, args.seed))
+
+
+def score(args: argparse.Namespace) -> None:
+    """P(sentence) under the task's n-gram model, read as a line: each token given the ones
+    before it (the first given a line start), then the end of the line."""
+    import math
+    import pickle
+
+    from rnnlab.text import tokenize
+    from rnnlab.vocab import EOL, OOV
+
+    texts = read_texts(args)
+    path = Path(args.models) / "ngram" / f"{args.task}.pkl"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no n-gram model (run `dvc repro ngram@{args.task}`)")
+    saved = pickle.loads(path.read_bytes())
+    model, known = saved["model"], set(saved["vocab"])
+    for number, text in enumerate(texts, 1):
+        tokens = [t if t in known else OOV
+                  for t in tokenize(text, saved["level"], saved["standardize"])]
+        if not tokens:
+            raise UsageError(f"text {number} has no tokens after standardization")
+        context, total, rows = [EOL], 0.0, []
+        for token in [*tokens, EOL]:
+            logp = model.logprob(token, context)
+            total += logp
+            rows.append(f"  {token.replace(EOL, '<end of line>')}\t{math.exp(logp):.6g}")
+            context.append(token)
+        perplexity = math.exp(-total / len(rows)) if math.isfinite(total) else math.inf
+        print(f"{text}\tlog P = {total:.4f} (natural log), P = {math.exp(total):.6g}, "
+              f"perplexity {perplexity:.2f} ({model.order}-gram, {model.smoothing})")
+        print("\n".join(rows))
 
 
 def translate(args: argparse.Namespace) -> None:
@@ -89,6 +148,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("texts", nargs="*", help="texts to classify ('-' or none: standard input)")
     p.set_defaults(run=predict)
 
+    g = commands.add_parser("generate", help="continue a prompt with a trained language model")
+    g.add_argument("--task", required=True, help="language-model task (e.g. sonnets)")
+    g.add_argument("--prompt", default="",
+                   help="text to continue (empty: start a new line); unknown words read as [UNK]")
+    g.add_argument("--words", type=int, help="words to generate (word models; default 20)")
+    g.add_argument("--chars", type=int, help="characters to generate (character models; 200)")
+    g.add_argument("--temperature", type=float, default=0.8, help="0: greedy (default 0.8)")
+    g.add_argument("--top-k", type=int, default=0, help="sample among the k likeliest (0: all)")
+    g.add_argument("--seed", type=int, default=1, help="same seed and arguments, same text")
+    g.add_argument("--models", default=str(paths.MODELS), help="folder of trained models")
+    g.set_defaults(run=generate)
+
+    s = commands.add_parser("score", help="sentence probability under a task's n-gram model")
+    s.add_argument("--task", required=True, help="language-model task (e.g. sonnets)")
+    s.add_argument("--file", help="read sentences from this file, one per line")
+    s.add_argument("--models", default=str(paths.MODELS), help="folder of trained models")
+    s.add_argument("texts", nargs="*", help="sentences to score ('-' or none: standard input)")
+    s.set_defaults(run=score)
+
     t = commands.add_parser("translate", help="translate sentences with a trained translator")
     t.add_argument("--task", default="por_eng", help="translation task (default por_eng)")
     t.add_argument("--beam", type=int, help="beam width, 1: greedy (default: the evaluation's)")
@@ -100,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
     args = build_parser().parse_args(argv)
     try:
         args.run(args)

@@ -72,6 +72,7 @@ class VocabParams:
     standardize: Literal["keras", "lower_strip_punctuation", "lower", "none"]
     max_tokens: int | None  # total size including padding (0) and out-of-vocabulary (1)
     min_freq: int
+    end_of_line: bool = False  # reserve the EOL token (language models predict line ends)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -137,13 +138,6 @@ class EvaluateParams:
 
 
 @dataclasses.dataclass(frozen=True)
-class FiguresParams:
-    """The README's PNGs of a classification task (`figures.<task>`)."""
-
-    dpi: int  # pixels per inch; the size in inches is fixed, so this sets the size in pixels
-
-
-@dataclasses.dataclass(frozen=True)
 class TranslationTrainParams:
     """An encoder–decoder trained with teacher forcing (`train_translation.<task>`)."""
 
@@ -179,6 +173,71 @@ class TranslationEvalParams:
     max_input_words: int  # longer inputs are refused (the models saw short sentences only)
     batch_size: int
     samples: int  # test translations written out with their references
+
+
+Cell = Literal["simple_rnn", "lstm", "gru"]
+
+
+@dataclasses.dataclass(frozen=True)
+class LMSequencesParams:
+    """How a language-model split becomes training examples (one of the course's recipes)."""
+
+    recipe: Literal["windows", "prefixes"]  # stream windows (many-to-many), or line prefixes
+    sentence_size: int  # windows: tokens per window (the context the model learns with)
+    step: int  # windows: tokens between window starts (each epoch starts at a random offset)
+    maxlen: int | None = None  # prefixes: longest prefix kept, pre-padded (None: longest line)
+
+
+@dataclasses.dataclass(frozen=True)
+class NgramParams:
+    max_order: int  # perplexity is reported for every order from 1 to this
+    smoothings: list[Literal["add_k", "kneser_ney"]]
+    k: float  # add-k pseudo-count (1: Laplace)
+    discount: float  # Kneser-Ney absolute discount
+    score_order: int  # the model `rnnlab score` uses
+    score_smoothing: Literal["add_k", "kneser_ney"]
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainLMParams:
+    """A recurrent language model; list values give one entry per recurrent layer."""
+
+    seed: int
+    embedding_dim: int
+    mask_zero: bool  # prefixes are pre-padded; masking keeps padding out of the state
+    cell: Cell | list[Cell]
+    units: int | list[int]
+    bidirectional: bool | list[bool]  # prefix (many-to-one) models only: windows see no future
+    dropout: float  # after each recurrent layer
+    recurrent_dropout: float
+    dense_units: int  # 0: none; else a relu layer with L2 before the output (the course's)
+    l2: float
+    optimizer: Literal["adam", "rmsprop", "sgd"]
+    learning_rate: float
+    clipnorm: float | None
+    batch_size: int
+    epochs: int
+    patience: int  # EarlyStopping on val_loss, best weights restored
+    deterministic: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class EvaluateLMParams:
+    split: Literal["val", "test"]  # the held-out text the metrics are measured on
+    eval_window: int  # windows models: tokens scored per window (context resets between)
+    batch_size: int
+    prompts: list[str]  # one sample is generated from each, with its seed
+    sample_length: int  # tokens generated per sample
+    temperature: float
+    top_k: int  # 0: the whole vocabulary
+    seed: int
+
+
+@dataclasses.dataclass(frozen=True)
+class FiguresParams:
+    """The README's PNGs of a classification task (`figures.<task>`)."""
+
+    dpi: int  # pixels per inch; the size in inches is fixed, so this sets the size in pixels
 
 
 T = TypeVar("T")

@@ -52,3 +52,15 @@ def eval_plots(task: str) -> Path:
 
 def metrics(task: str) -> Path:
     return METRICS / f"{task}.json"
+
+
+def lm_sequences(task: str) -> Path:
+    return DATA / "lm_sequences" / f"{task}.npz"
+
+
+def ngram_table(task: str) -> Path:
+    return DATA / "ngram" / f"{task}.json"
+
+
+def ngram_model(task: str) -> Path:
+    return MODELS / "ngram" / f"{task}.pkl"

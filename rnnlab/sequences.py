@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from rnnlab.vocab import PAD_ID, Vocab
+from rnnlab.vocab import EOL, PAD_ID, Vocab
 
 
 def pad_sequences(
@@ -71,3 +71,34 @@ def ngram_prefixes(lines: Sequence[Sequence[int]], maxlen: int | None = None) ->
     padded = pad_sequences(prefixes, maxlen, padding="pre", truncating="pre") if prefixes else (
         np.zeros((0, maxlen), np.int32))
     return padded[:, :-1], padded[:, -1]
+
+
+def token_stream(texts: Sequence[str], eols: Sequence[bool], vocab: Vocab) -> np.ndarray:
+    """A language-model split as one run of ids: `EOL` first (a line start, so the first real
+    token is predicted too), then each line's tokens and `EOL` where the line ended."""
+    eol = vocab.index[EOL]
+    ids = [eol]
+    for text, ended in zip(texts, eols, strict=True):
+        ids.extend(vocab.encode(text))
+        if ended:
+            ids.append(eol)
+    return np.asarray(ids, dtype=np.int32)
+
+
+def stream_lines(stream: np.ndarray, eol: int) -> list[np.ndarray]:
+    """A stream cut after each `EOL`, each piece led by the `EOL` before it: `[EOL, a, b, EOL]`.
+
+    `ngram_prefixes` of these predicts every token of the stream exactly once (each line's words
+    and its end), from the tokens of its own line only: the course's line-by-line recipe.
+    """
+    body = stream[1:]
+    pieces = np.split(body, np.flatnonzero(body == eol) + 1)
+    return [np.r_[eol, piece].astype(stream.dtype) for piece in pieces if len(piece)]
+
+
+def next_token_windows(stream: np.ndarray, size: int, starts: np.ndarray) -> tuple[np.ndarray,
+                                                                                   np.ndarray]:
+    """Many-to-many training pairs: `x` is `size` tokens from each start, `y` the same shifted
+    by one, so every position learns to predict the token after it."""
+    offsets = starts[:, None] + np.arange(size)
+    return stream[offsets], stream[offsets + 1]

@@ -1,14 +1,15 @@
 """Vocabularies: token <-> index, built from training text in a deterministic order.
 
-Index 0 is padding and 1 is out-of-vocabulary; the rest are sorted by frequency (descending),
-ties broken by the token itself, so the same text always gives the same file.
+Index 0 is padding and 1 is out-of-vocabulary; then any reserved tokens (language models reserve
+`EOL`, the end of a line); the rest are sorted by frequency (descending), ties broken by the
+token itself, so the same text always gives the same file.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from rnnlab.fileio import read_json, write_json
@@ -16,6 +17,7 @@ from rnnlab.text import tokenize
 
 PAD, OOV = "", "[UNK]"
 PAD_ID, OOV_ID = 0, 1
+EOL = "\n"  # end of line: a token of its own for language models, which must predict it
 
 
 @dataclasses.dataclass
@@ -67,24 +69,26 @@ def build_vocab(
     standardize: str = "keras",
     max_tokens: int | None = None,
     min_freq: int = 1,
+    reserved: Sequence[str] = (),
 ) -> Vocab:
     """Count tokens over `texts` and keep the most frequent ones.
 
-    `max_tokens` counts padding and OOV, as `TextVectorization(max_tokens=...)` does.
+    `max_tokens` counts padding and OOV, as `TextVectorization(max_tokens=...)` does, and the
+    `reserved` tokens, which come right after them whatever their counts.
     """
     if max_tokens is not None and max_tokens < 3:
         raise ValueError(f"max_tokens must be at least 3 (padding, OOV, a token), got {max_tokens}")
     counter: Counter[str] = Counter()
     for text in texts:
         counter.update(tokenize(text, level, standardize))
-    counter.pop(PAD, None)
-    counter.pop(OOV, None)
+    for token in (PAD, OOV, *reserved):
+        counter.pop(token, None)
     ranked = sorted(
         ((token, count) for token, count in counter.items() if count >= min_freq),
         key=lambda item: (-item[1], item[0]),
     )
     if max_tokens is not None:
-        ranked = ranked[: max_tokens - 2]
-    tokens = [PAD, OOV] + [token for token, _ in ranked]
-    counts = [0, 0] + [count for _, count in ranked]
+        ranked = ranked[: max_tokens - 2 - len(reserved)]
+    tokens = [PAD, OOV, *reserved] + [token for token, _ in ranked]
+    counts = [0, 0, *[0] * len(reserved)] + [count for _, count in ranked]
     return Vocab(tokens, level, standardize, counts)

@@ -6,11 +6,17 @@ from rnnlab.fileio import atomic_path
 from rnnlab.imdb import prepare_imdb
 from rnnlab.por_eng import prepare_por_eng
 from rnnlab.reuters import prepare_reuters
+from rnnlab.shakespeare import prepare_shakespeare
+from rnnlab.sheldon import prepare_sheldon
+from rnnlab.sonnets import prepare_sonnets
 from rnnlab.stage import run
 
 PREPARERS = {  # by corpus
     "imdb": prepare_imdb,
     "reuters": prepare_reuters,
+    "sonnets": prepare_sonnets,
+    "shakespeare": prepare_shakespeare,
+    "sheldon": prepare_sheldon,
     "por_eng": prepare_por_eng,
 }
 

@@ -19,6 +19,51 @@ def model_description(train: dict, sequences: dict) -> str:
     return f"{stack}; " + ", ".join(extras)
 
 
+def layers(train: dict) -> str:
+    """`Bi-GRU(150) → GRU(100)` from a train_lm entry (lists: one value per layer)."""
+    values = [train[k] for k in ("cell", "units", "bidirectional")]
+    depth = max((len(v) for v in values if isinstance(v, list)), default=1)
+    cells, units, both = ([*v] if isinstance(v, list) else [v] * depth for v in values)
+    names = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
+    return " → ".join(("Bi-" if b else "") + f"{names[c]}({u})"
+                      for c, u, b in zip(cells, units, both, strict=True))
+
+
+def language_models(params: dict) -> list[str]:
+    lines = ["", "## Language models", "",
+             "Held-out text (`evaluate_lm.<task>.split`), every token and line end counted. Word "
+             "models: perplexity; character models: nats per character (bits in brackets).", "",
+             "| task | split | recurrent model | best n-gram | n-gram model | model |",
+             "|---|---|---|---|---|---|"]
+    for task in params.get("evaluate_lm", {}):
+        m = read_json(paths.metrics(task))
+        if "perplexity" in m:
+            rnn, ngram = f"{m['perplexity']:.2f}", f"{m['ngram_perplexity']:.2f}"
+        else:
+            rnn = f"{m['val_loss_nats']:.4f} ({m['bits_per_char']:.3f})"
+            ngram = f"{m['ngram_val_loss_nats']:.4f}"
+        lines.append(f"| {task} | {m['split']} | {rnn} | {ngram} | {m['ngram_order']}-gram "
+                     f"{m['ngram_smoothing']} | {layers(params['train_lm'][task])}; "
+                     f"{params['lm_sequences'][task]['recipe']} |")
+    return lines
+
+
+def translation(params: dict) -> list[str]:
+    lines = ["", "## Translation", "",
+             "Test split, corpus-level sacrebleu; the baseline returns the English side of the "
+             "training pair sharing the most Portuguese words.", "",
+             "| task | BLEU | chrF | token accuracy | baseline BLEU | baseline chrF | model |",
+             "|---|---|---|---|---|---|---|"]
+    for task in params.get("evaluate_translation", {}):
+        m, t = read_json(paths.metrics(task)), params["train_translation"][task]
+        model = (("Bi-" if t["bidirectional"] else "") + f"{t['cell'].upper()}({t['units']}) "
+                 + (f"{t['attention']} attention" if t["architecture"] == "attention"
+                    else "encoder-decoder, no attention"))
+        lines.append(f"| {task} | {m['bleu']:.2f} | {m['chrf']:.2f} | {m['token_accuracy']:.4f} "
+                     f"| {m['baseline_bleu']:.2f} | {m['baseline_chrf']:.2f} | {model} |")
+    return lines
+
+
 def main(target: str) -> None:
     params = yaml.safe_load(open("params.yaml", encoding="utf-8"))
     lines = ["# Results", "",
@@ -34,6 +79,7 @@ def main(target: str) -> None:
             f"{model_description(params['train'][task], params['sequences'][task])} |")
     lines += ["", "Baseline: TF-IDF word uni+bigrams with a linear SVM, C chosen on validation "
               "(`baseline` section), fit on the same training split."]
+    lines += language_models(params) + translation(params)
     write_text(paths.METRICS / f"{target}.md", "\n".join(lines) + "\n")
 
 

@@ -82,6 +82,18 @@ def make_reuters_tar(path: Path, per_topic: int = 20, seed: int = 0) -> None:
                  ('<!DOCTYPE lewis SYSTEM "lewis.dtd">\n' + chunk).encode("latin-1"))
 
 
+VERSE = ["thy", "love", "rose", "fair", "time", "doth", "my", "sweet", "beauty", "eyes", "and"]
+
+
+def verse(lines: int, capitalize: bool) -> str:
+    """Lines with a learnable pattern: each starts one word further along a fixed cycle."""
+    out = []
+    for i in range(lines):
+        line = " ".join(VERSE[(i + j) % len(VERSE)] for j in range(6)) + ","
+        out.append(line.capitalize() if capitalize else line)
+    return "\n".join(out) + "\n"
+
+
 def make_mirror(folder: Path) -> Path:
     """Write every mirrored corpus into `folder` with a matching SHA256SUMS; return `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -90,10 +102,10 @@ def make_mirror(folder: Path) -> Path:
     make_reuters_tar(folder / "reuters21578_files.tar.gz")
     word_index = {w: i for i, w in enumerate(NEUTRAL + POSITIVE + NEGATIVE, 1)}
     (folder / "imdb_word_index.json").write_text(json.dumps(word_index))
-    (folder / "sonnets.txt").write_text("From fairest creatures we desire increase,\n"
-                                        "That thereby beauty's rose might never die,\n" * 20)
-    (folder / "tinyshakespeare_input.txt").write_text("First Citizen:\nBefore we proceed.\n" * 50)
-    (folder / "sheldon.txt").write_text("Bazinga!\nScissors cuts paper.\n" * 20)
+    (folder / "sonnets.txt").write_text(verse(20 * 14, capitalize=False))  # 20 sonnets
+    (folder / "tinyshakespeare_input.txt").write_text(verse(300, capitalize=True))
+    (folder / "sheldon.txt").write_text("".join(f"Bazinga {i}! {line}" for i, line in
+                                                enumerate(verse(40, True).splitlines(True))))
     anki = folder / "anki-por-eng-5to5"
     anki.mkdir(exist_ok=True)
     pt, en = anki_pairs()

@@ -24,6 +24,11 @@ TINY = {
     "evaluate": {"batch_size": 32, "samples": 3},
     "train_translation": {"embedding_dim": 8, "units": 8, "batch_size": 8, "epochs": 3,
                           "patience": 1, "learning_rate": 0.01},
+    "train_lm": {"embedding_dim": 8, "units": 8, "dense_units": 0, "batch_size": 16,
+                 "epochs": 4, "patience": 2, "learning_rate": 0.01},
+    "lm_sequences": {"sentence_size": 20, "step": 10},
+    "evaluate_lm": {"eval_window": 50, "sample_length": 12,
+                    "prompts": ["thy love", "Thy", "sweet beauty"]},
     "evaluate_translation": {"beam_width": 2, "batch_size": 32, "samples": 3},
 }
 
@@ -217,3 +222,61 @@ def test_translate_cli_normalises_and_refuses_bad_input_in_one_line(repo, env, f
         assert "Traceback" not in bad.stderr, bad.stderr
         assert bad.stderr.strip().splitlines()[-1].startswith(
             f"rnnlab translate: error: {message}"), bad.stderr
+
+
+LM_TASKS = ("sonnets", "shakespeare_char", "shakespeare_word", "sheldon")
+
+
+@pytest.mark.parametrize("task", LM_TASKS)
+def test_language_models_report_rnn_and_ngram_scores(repo, first_run, task):
+    assert {f"{stage}@{task}" for stage in ("lm_sequences", "ngram", "train_lm", "evaluate_lm")
+            } <= ran_stages(first_run)
+    metrics = json.loads((repo / "metrics" / f"{task}.json").read_text())
+    if task.endswith("_char") or task == "sheldon":
+        keys = ("val_loss_nats", "bits_per_char", "ngram_val_loss_nats")
+        assert metrics["bits_per_char"] == pytest.approx(metrics["val_loss_nats"] / 0.6931471805,
+                                                         rel=1e-6)
+    else:
+        keys = ("perplexity", "ngram_perplexity")
+    assert all(metrics[k] > 0 for k in keys), metrics
+    # the fake text is a fixed cycle of words: any working model is far better than uniform
+    table = json.loads((repo / "data" / "ngram" / f"{task}.json").read_text())
+    assert min(row[f"{metrics['split']}_perplexity"] or 1e9 for row in table["models"]) < 5
+    samples = (repo / "metrics" / "samples" / f"{task}.md").read_text()
+    assert samples.count("### prompt") == 3
+
+
+def test_generate_and_score_cli(repo, env, first_run):
+    rnnlab = str(Path(sys.executable).parent / "rnnlab")
+
+    def cli(*args):
+        return subprocess.run([rnnlab, *args], cwd=repo, env=env, capture_output=True, text=True)
+
+    args = ["generate", "--task", "sonnets", "--prompt", "Thy LOVE", "--words", "7",
+            "--temperature", "0.8", "--top-k", "5", "--seed", "3"]
+    first, again = cli(*args), cli(*args)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == again.stdout and first.stdout.startswith("thy love ")
+    assert len(first.stdout.split()) == 2 + 7
+    greedy = cli("generate", "--task", "shakespeare_char", "--prompt", "Thy", "--chars", "30",
+                 "--temperature", "0")
+    assert greedy.returncode == 0 and greedy.stdout.startswith("Thy")
+    scored = cli("score", "--task", "sonnets", "thy love rose")
+    assert scored.returncode == 0, scored.stderr
+    rows = scored.stdout.splitlines()
+    assert rows[0].startswith("thy love rose\tlog P = ") and len(rows) == 1 + 4
+    probabilities = [float(row.split("\t")[1]) for row in rows[1:]]
+    assert all(0 < p <= 1 for p in probabilities)
+    for args, message in [(["generate", "--task", "sonnets", "--prompt", "zebra"],
+                           "no token of the prompt 'zebra' is in the vocabulary"),
+                          (["generate", "--task", "sonnets", "--temperature", "-1"],
+                           "temperature must be 0 (greedy) or positive"),
+                          (["generate", "--task", "sonnets", "--top-k", "100000"],
+                           "top-k must be between 0 (all) and"),
+                          (["generate", "--task", "sheldon", "--words", "3"],
+                           "sheldon generates characters: use --chars"),
+                          (["score", "--task", "sonnets", ""], "text 1 is empty")]:
+        bad = cli(*args)
+        assert bad.returncode != 0
+        assert bad.stderr.strip().splitlines() == [bad.stderr.strip()], bad.stderr
+        assert bad.stderr.startswith(f"rnnlab {args[0]}: error: {message}"), bad.stderr

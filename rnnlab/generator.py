@@ -1,0 +1,123 @@
+"""Using a trained language model: held-out loss, sampling, and text generation.
+
+Kept apart from `language_model` (building and training) so that changing how text is sampled
+does not re-run hours of training.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from rnnlab.fileio import read_json
+from rnnlab.sequences import pad_sequences
+from rnnlab.vocab import EOL, OOV_ID, PAD_ID, Vocab
+
+
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def mean_nll(model: keras.Model, x: np.ndarray, y: np.ndarray, batch_size: int) -> tuple[float,
+                                                                                      int]:
+    """Mean negative log-likelihood (nats) of the targets `y` that are not padding, and how
+    many there were. Works for many-to-one (`y` 1-D) and many-to-many (`y` 2-D) models."""
+    total, count = 0.0, 0
+    for i in range(0, len(x), batch_size):
+        logp = log_softmax(np.asarray(model.predict_on_batch(x[i: i + batch_size]), np.float64))
+        target = y[i: i + batch_size]
+        picked = np.take_along_axis(logp, target[..., None], axis=-1)[..., 0]
+        keep = target != PAD_ID
+        total += float(-picked[keep].sum())
+        count += int(keep.sum())
+    return total / count, count
+
+
+# ---------------------------------------------------------------- generation
+
+
+def prompt_ids(vocab: Vocab, prompt: str) -> list[int]:
+    """The prompt as the model reads it: a line start, then its tokens; unknown words become
+    `[UNK]`, as in training. A prompt with words but none the vocabulary knows is refused."""
+    ids = vocab.encode(prompt)
+    if ids and all(i == OOV_ID for i in ids):
+        raise ValueError(f"no token of the prompt {prompt!r} is in the vocabulary")
+    return [vocab.index[EOL], *ids]
+
+
+def sample_next(logits: np.ndarray, temperature: float, top_k: int,
+                rng: np.random.Generator) -> int:
+    """Greedy when `temperature` is 0, else a draw from softmax(logits / temperature) over the
+    `top_k` most likely tokens (0: all). Padding and `[UNK]` are never produced."""
+    logits = np.asarray(logits, np.float64).copy()
+    logits[[PAD_ID, OOV_ID]] = -np.inf
+    if temperature == 0:
+        return int(np.argmax(logits))
+    if top_k:
+        logits[np.argsort(logits)[:-top_k]] = -np.inf
+    probs = np.exp(log_softmax(logits / temperature))
+    return int(rng.choice(len(probs), p=probs / probs.sum()))
+
+
+def model_context(history: list[int], recipe: str, context: int, eol: int) -> np.ndarray:
+    """What the model is shown to predict the next token: the last `context` tokens (windows),
+    or the current line after a line start, pre-padded to `context` (prefixes)."""
+    if recipe == "windows":
+        return np.asarray([history[-context:]], dtype=np.int32)
+    start = len(history) - 1 - history[::-1].index(eol)
+    return pad_sequences([history[start:]], context, padding="pre", truncating="pre")
+
+
+def generate(model: keras.Model, history: list[int], length: int, recipe: str, context: int,
+             eol: int, temperature: float, top_k: int, seed: int) -> list[int]:
+    """`length` new token ids after `history`; the same arguments give the same tokens."""
+    if temperature < 0:
+        raise ValueError(f"temperature must be 0 (greedy) or positive, got {temperature}")
+    vocab_size = int(model.output_shape[-1])
+    if top_k < 0 or top_k > vocab_size - 2:
+        raise ValueError(f"top-k must be between 0 (all) and {vocab_size - 2}, the tokens the "
+                         f"model can produce; got {top_k}")
+    rng = np.random.default_rng(seed)
+    history = list(history)
+    for _ in range(length):
+        logits = np.asarray(model(model_context(history, recipe, context, eol), training=False))
+        history.append(sample_next(logits.reshape(-1, vocab_size)[-1], temperature, top_k, rng))
+    return history
+
+
+def detokenize(vocab: Vocab, ids: list[int]) -> str:
+    """Tokens back to text: characters joined as they are, words with spaces (not around line
+    ends)."""
+    tokens = vocab.decode(ids)
+    if vocab.level == "char":
+        return "".join(tokens)
+    return " ".join(tokens).replace(f" {EOL} ", EOL).replace(f" {EOL}", EOL).replace(
+        f"{EOL} ", EOL)
+
+
+class Generator:
+    """Prompt in, continuation out, tokenized exactly as the training text was."""
+
+    def __init__(self, model_dir: Path) -> None:
+        if not (model_dir / "model.keras").is_file():
+            raise FileNotFoundError(f"{model_dir / 'model.keras'}: no trained model "
+                                    "(run `dvc repro` or `dvc pull` first)")
+        self.meta = read_json(model_dir / "meta.json")
+        if self.meta.get("kind") != "language_model":
+            raise ValueError(f"{model_dir}: not a language model (it has no text to generate)")
+        self.model = keras.models.load_model(model_dir / "model.keras")
+        self.vocab = Vocab.load(model_dir / "vocab.json")
+        self.recipe: str = self.meta["recipe"]
+
+    def generate(self, prompt: str, length: int, temperature: float, top_k: int,
+                 seed: int) -> str:
+        """The prompt (as the vocabulary reads it) followed by `length` generated tokens."""
+        if length < 1:
+            raise ValueError(f"length must be at least 1, got {length}")
+        start = prompt_ids(self.vocab, prompt)
+        ids = generate(self.model, start, length, self.recipe, self.meta["context"],
+                       self.vocab.index[EOL], temperature, top_k, seed)
+        return detokenize(self.vocab, ids[1:])
