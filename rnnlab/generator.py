@@ -7,13 +7,16 @@ does not re-run hours of training.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import keras
 import numpy as np
 
 from rnnlab.fileio import read_json
 from rnnlab.sequences import pad_sequences
 from rnnlab.vocab import EOL, OOV_ID, PAD_ID, Vocab
+
+if TYPE_CHECKING:  # TensorFlow loads only when a model does, so bad arguments fail fast
+    import keras
 
 
 def log_softmax(logits: np.ndarray) -> np.ndarray:
@@ -71,19 +74,29 @@ def model_context(history: list[int], recipe: str, context: int, eol: int) -> np
     return pad_sequences([history[start:]], context, padding="pre", truncating="pre")
 
 
-def generate(model: keras.Model, history: list[int], length: int, recipe: str, context: int,
-             eol: int, temperature: float, top_k: int, seed: int) -> list[int]:
-    """`length` new token ids after `history`; the same arguments give the same tokens."""
+def check_sampling(temperature: float, top_k: int, vocab_size: int) -> None:
     if temperature < 0:
         raise ValueError(f"temperature must be 0 (greedy) or positive, got {temperature}")
-    vocab_size = int(model.output_shape[-1])
     if top_k < 0 or top_k > vocab_size - 2:
         raise ValueError(f"top-k must be between 0 (all) and {vocab_size - 2}, the tokens the "
                          f"model can produce; got {top_k}")
+
+
+def generate(model: keras.Model, history: list[int], length: int, recipe: str, context: int,
+             eol: int, temperature: float, top_k: int, seed: int) -> list[int]:
+    """`length` new token ids after `history`; the same arguments give the same tokens."""
+    vocab_size = int(model.output_shape[-1])
+    check_sampling(temperature, top_k, vocab_size)
+    import tensorflow as tf
+
+    # One traced graph for every context length: eager calls would run the recurrent loop op
+    # by op, about ten times slower per generated token.
+    predict = tf.function(lambda x: model(x, training=False), reduce_retracing=True,
+                          input_signature=[tf.TensorSpec((1, None), tf.int32)])
     rng = np.random.default_rng(seed)
     history = list(history)
     for _ in range(length):
-        logits = np.asarray(model(model_context(history, recipe, context, eol), training=False))
+        logits = np.asarray(predict(model_context(history, recipe, context, eol)))
         history.append(sample_next(logits.reshape(-1, vocab_size)[-1], temperature, top_k, rng))
     return history
 
@@ -108,15 +121,25 @@ class Generator:
         self.meta = read_json(model_dir / "meta.json")
         if self.meta.get("kind") != "language_model":
             raise ValueError(f"{model_dir}: not a language model (it has no text to generate)")
-        self.model = keras.models.load_model(model_dir / "model.keras")
+        self.path = model_dir / "model.keras"
         self.vocab = Vocab.load(model_dir / "vocab.json")
         self.recipe: str = self.meta["recipe"]
+        self._model: keras.Model | None = None
+
+    @property
+    def model(self) -> keras.Model:
+        if self._model is None:
+            import keras
+
+            self._model = keras.models.load_model(self.path)
+        return self._model
 
     def generate(self, prompt: str, length: int, temperature: float, top_k: int,
                  seed: int) -> str:
         """The prompt (as the vocabulary reads it) followed by `length` generated tokens."""
         if length < 1:
             raise ValueError(f"length must be at least 1, got {length}")
+        check_sampling(temperature, top_k, len(self.vocab))
         start = prompt_ids(self.vocab, prompt)
         ids = generate(self.model, start, length, self.recipe, self.meta["context"],
                        self.vocab.index[EOL], temperature, top_k, seed)

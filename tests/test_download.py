@@ -166,7 +166,7 @@ def test_every_corpus_of_the_real_params_unpacks_from_a_mirror(tmp_path, monkeyp
         for name in p.resolved().expect:
             assert (out / name).is_file(), (corpus, name)
     anki = (tmp_path / "raw" / "por_eng" / "por.txt").read_text().splitlines()
-    assert anki[0].split("\t")[:2] == ["i like to read books", "eu gosto de ler livros"]
-    assert len(anki) == 6
+    assert anki[0].split("\t")[:2] == ["the cat likes fish", "o gato gosta de peixe"]
+    assert len(anki) == 26 + 8 + 8  # the three fake splits pooled, repeats and all
     assert sha256_file(tmp_path / "raw" / "reuters" / "README.txt")
     assert not (tmp_path / "raw" / "reuters" / "reuters21578").exists()
