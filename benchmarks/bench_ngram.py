@@ -163,7 +163,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
     print("(seconds are fit + both perplexities; ppl-iv: held-out sentences without unknown words)")
 
     result = {
-        "corpus": str(corpus),
+        "corpus": corpus.name,  # the file name only: results stay machine-independent
         "order": args.order,
         "k": args.k,
         "discount": args.discount,
