@@ -240,17 +240,58 @@ class FiguresParams:
     dpi: int  # pixels per inch; the size in inches is fixed, so this sets the size in pixels
 
 
+# Which dataclass checks each params.yaml section; `stages/params.py` checks them all at once.
+SECTIONS: dict[str, type] = {
+    "download": DownloadParams,
+    "prepare": PrepareParams,
+    "vocab": VocabParams,
+    "sequences": SequencesParams,
+    "embeddings": EmbeddingsParams,
+    "baseline": BaselineParams,
+    "train": TrainParams,
+    "figures": FiguresParams,
+    "evaluate": EvaluateParams,
+    "train_translation": TranslationTrainParams,
+    "evaluate_translation": TranslationEvalParams,
+    "lm_sequences": LMSequencesParams,
+    "ngram": NgramParams,
+    "train_lm": TrainLMParams,
+    "evaluate_lm": EvaluateLMParams,
+}
+
 T = TypeVar("T")
 
 
-def load_params(stage: str, name: str, cls: type[T], path: Path = PARAMS_FILE) -> T:
-    """Read and check `params.yaml[stage][name]` against `cls`."""
+def read_params_file(path: Path = PARAMS_FILE) -> dict:
     try:
         params = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except FileNotFoundError as err:
         raise ParamsError(f"{path}: not found (run from the repository root)") from err
     except yaml.YAMLError as err:
         raise ParamsError(f"{path}: not valid YAML ({err})".replace("\n", " ")) from err
+    if not isinstance(params, dict):
+        raise ParamsError(f"{path}: expected a mapping of stage sections")
+    return params
+
+
+def load_all_params(path: Path = PARAMS_FILE) -> dict[str, dict[str, dict]]:
+    """Read params.yaml and check every entry of every section; return it as read."""
+    params = read_params_file(path)
+    unknown = sorted(set(params) - set(SECTIONS))
+    if unknown:
+        raise ParamsError(f"{path}: {unknown[0]}: unknown section "
+                          f"(expected one of: {', '.join(SECTIONS)})")
+    for section, entries in params.items():
+        if not isinstance(entries, dict):
+            raise ParamsError(f"{path}: {section}: expected a mapping of entries")
+        for name, values in entries.items():
+            from_mapping(SECTIONS[section], values, f"{path}: {section}.{name}")
+    return params
+
+
+def load_params(stage: str, name: str, cls: type[T], path: Path = PARAMS_FILE) -> T:
+    """Read and check `params.yaml[stage][name]` against `cls`."""
+    params = read_params_file(path)
     section = params.get(stage)
     if not isinstance(section, dict) or name not in section:
         known = ", ".join(sorted(section)) if isinstance(section, dict) else "none"

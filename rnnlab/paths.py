@@ -8,6 +8,7 @@ DATA = Path("data")
 MODELS = Path("models")
 METRICS = Path("metrics")
 PLOTS = Path("plots")
+STAGE_PARAMS = DATA / "params"
 
 
 def raw(corpus: str) -> Path:

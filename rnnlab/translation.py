@@ -13,17 +13,19 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import keras
 import numpy as np
 import pandas as pd
 
 from rnnlab.config import TranslationEvalParams, TranslationTrainParams
 from rnnlab.fileio import read_json
-from rnnlab.models import CELLS, make_optimizer
 from rnnlab.por_eng import normalize_sentence
 from rnnlab.sequences import pad_sequences
 from rnnlab.vocab import OOV_ID, PAD_ID, Vocab, build_vocab
+
+if TYPE_CHECKING:  # Keras loads on first use, so `rnnlab translate` refuses bad input at once
+    import keras
 
 START, END = "<start>", "<end>"  # normalize_sentence deletes "<" and ">": never a real word
 
@@ -68,6 +70,8 @@ def arrays(pairs: pd.DataFrame, source: Vocab, target: Vocab) -> tuple[tuple[np.
 # -- models -----------------------------------------------------------------------------------
 
 def _cell(params: TranslationTrainParams, units: int, name: str) -> keras.layers.Layer:
+    from rnnlab.models import CELLS
+
     return CELLS[params.cell](units, return_sequences=True, return_state=True, name=name)
 
 
@@ -81,6 +85,10 @@ def build_translator(params: TranslationTrainParams, source_size: int,
 
     Layer names are fixed: `Translator` finds the layers by name to build its decoding models.
     """
+    import keras
+
+    from rnnlab.models import make_optimizer
+
     source = keras.Input((None,), dtype="int32", name="source")
     target_in = keras.Input((None,), dtype="int32", name="target_in")
     x = keras.layers.Embedding(source_size, params.embedding_dim, mask_zero=True,
@@ -116,6 +124,8 @@ def build_translator(params: TranslationTrainParams, source_size: int,
 
 def _attention_layers(params: TranslationTrainParams, units: int) -> list[keras.layers.Layer]:
     """[attention, query projection, key projection] (projections: additive scores only)."""
+    import keras
+
     if params.attention == "luong":
         return [keras.layers.Attention(use_scale=True, name="attention")]
     return [keras.layers.AdditiveAttention(name="attention"),
@@ -130,6 +140,8 @@ def _attend(params: TranslationTrainParams, units: int, decoded, encoded, source
     Additive attention as Keras ships it has no projections of its own, so query and key get one
     each (Bahdanau's W_a and U_a).
     """
+    import keras
+
     layers = layers or _attention_layers(params, units)
     mask = None if source_mask is None else [None, source_mask]
     if len(layers) == 1:
@@ -190,20 +202,44 @@ class Translator:
         if not (model_dir / "model.keras").is_file():
             raise FileNotFoundError(f"{model_dir / 'model.keras'}: no trained model "
                                     "(run `dvc repro` or `dvc pull` first)")
-        self.model = keras.saving.load_model(model_dir / "model.keras")
+        self.path = model_dir / "model.keras"
         self.source = Vocab.load(model_dir / "source_vocab.json")
         self.target = Vocab.load(model_dir / "target_vocab.json")
         self.meta = read_json(model_dir / "meta.json")
         self.params = TranslationTrainParams(**self.meta["params"])
         self.start_id, self.end_id = self.target.index[START], self.target.index[END]
-        self._build_decoding_models()
+        self._models: tuple[keras.Model, keras.Model, keras.Model] | None = None
 
-    def _build_decoding_models(self) -> None:
-        get = self.model.get_layer
+    @property
+    def model(self) -> keras.Model:
+        """The teacher-forced model as trained; loaded on first use."""
+        return self._load()[0]
+
+    @property
+    def encoder(self) -> keras.Model:
+        return self._load()[1]
+
+    @property
+    def step(self) -> keras.Model:
+        return self._load()[2]
+
+    def _load(self) -> tuple[keras.Model, keras.Model, keras.Model]:
+        if self._models is None:
+            import keras
+
+            model = keras.saving.load_model(self.path)
+            self._models = (model, *self._decoding_models(model))
+        return self._models
+
+    def _decoding_models(self, model: keras.Model) -> tuple[keras.Model, keras.Model]:
+        """An encoder model and a one-step decoder model that share `model`'s layers."""
+        import keras
+
+        get = model.get_layer
         n = _state_count(self.params.cell)
         states = [get(f"encoder_state_{i}").output for i in range(n)]
         encoded = get("encoder" if self.params.bidirectional else "encoder_rnn").output[0]
-        self.encoder = keras.Model(self.model.inputs[0], [encoded, *states])
+        encoder = keras.Model(model.inputs[0], [encoded, *states])
 
         units = self.params.units * (2 if self.params.bidirectional else 1)
         previous = keras.Input((1,), dtype="int32", name="previous")
@@ -220,7 +256,8 @@ class Translator:
                                       mask=[None, mask_in]))
             decoded = get("attention_combine")(get("attention_concat")([decoded, context]))
         logits = get("logits")(decoded)
-        self.step = keras.Model([previous, *state_in, encoded_in, mask_in], [logits, *state_out])
+        step = keras.Model([previous, *state_in, encoded_in, mask_in], [logits, *state_out])
+        return encoder, step
 
     # inputs
 

@@ -1,4 +1,9 @@
 import dataclasses
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -7,22 +12,47 @@ from conftest import ROOT
 from rnnlab import config
 from rnnlab.config import ParamsError, TrainParams, from_mapping, load_params
 
-SECTIONS = {
-    "download": config.DownloadParams, "prepare": config.PrepareParams,
-    "vocab": config.VocabParams, "sequences": config.SequencesParams,
-    "embeddings": config.EmbeddingsParams, "train": config.TrainParams,
-    "baseline": config.BaselineParams, "evaluate": config.EvaluateParams,
-}
-
 
 def test_every_entry_of_the_real_params_file_is_valid():
+    params = config.load_all_params(ROOT / "params.yaml")
+    assert set(params) == set(config.SECTIONS)
+    for section, cls in config.SECTIONS.items():
+        for name in params[section]:
+            assert isinstance(load_params(section, name, cls, ROOT / "params.yaml"), cls)
+
+
+def run_params_stage(folder: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "stages" / "params.py"), "all"],
+                          cwd=folder, capture_output=True, text=True,
+                          env=os.environ | {"PYTHONPATH": str(ROOT)})
+
+
+def test_params_stage_writes_each_entry_and_only_the_changed_one_changes(tmp_path):
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
-    checked = 0
-    for stage, cls in SECTIONS.items():
-        for name in params[stage]:
-            load_params(stage, name, cls, ROOT / "params.yaml")
-            checked += 1
-    assert checked >= len(SECTIONS)
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    assert run_params_stage(tmp_path).returncode == 0
+    files = {p: p.read_bytes() for p in (tmp_path / "data" / "params").rglob("*.json")}
+    assert len(files) == sum(len(entries) for entries in params.values())
+    imdb = tmp_path / "data" / "params" / "train" / "imdb.json"
+    assert json.loads(imdb.read_text()) == params["train"]["imdb"]
+
+    params["train"]["imdb"]["units"] = 7
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    assert run_params_stage(tmp_path).returncode == 0
+    changed = [p for p, data in files.items() if p.read_bytes() != data]
+    assert changed == [imdb] and json.loads(imdb.read_text())["units"] == 7
+
+
+def test_params_stage_refuses_an_unknown_section_in_one_line(tmp_path):
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params["trian"] = params["train"]
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    result = run_params_stage(tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "params all: error: params.yaml: trian: unknown section (expected one of: "
+        + ", ".join(config.SECTIONS) + ")"]
+    assert not (tmp_path / "data" / "params").exists()
 
 
 def imdb_train():

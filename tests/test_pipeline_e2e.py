@@ -160,10 +160,12 @@ def test_changing_a_train_param_reruns_only_train_and_evaluate(repo, env, first_
     params = yaml.safe_load((repo / "params.yaml").read_text())
     params["train"]["imdb"]["units"] = 6
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    # summary re-runs too: it reads the `train` section to describe each model; and the README
-    # figures of imdb, drawn from its training curves and confusion matrix
-    assert ran_stages(dvc(repo, env, "repro")) == {"train@imdb", "evaluate@imdb", "summary",
-                                                   "figures@imdb"}
+    # `params` re-runs as the only stage that reads params.yaml itself; summary describes each
+    # model from its `train` entry; figures of imdb are drawn from its curves and confusion matrix
+    assert ran_stages(dvc(repo, env, "repro")) == {"params", "train@imdb", "evaluate@imdb",
+                                                   "summary", "figures@imdb"}
+    assert json.loads((repo / "data" / "params" / "train" / "imdb.json").read_text())[
+        "units"] == 6
 
 
 def test_a_mistyped_param_fails_in_one_line_and_writes_nothing(repo, env, first_run):

@@ -177,16 +177,20 @@ def test_retrieval_baseline_takes_the_pair_sharing_most_words():
 
 # -- models and decoding ----------------------------------------------------------------------
 
-def save_toy_model(folder, params, train_epochs=0):
-    """A (briefly trained) model saved the way the train stage saves one."""
+def save_toy_model(folder, params, train_epochs=0, repeats=1):
+    """A (briefly trained) model saved the way the train stage saves one; `repeats` copies of
+    the toy pairs make an epoch (fewer, longer epochs: Keras has a fixed cost per epoch)."""
     from rnnlab.training import set_seeds
 
     set_seeds(params.seed, False)
     source, target = translation.build_vocabs(TOY, params)
     model = translation.build_translator(params, len(source), len(target))
     if train_epochs:
-        x, y, w = translation.arrays(TOY, source, target)
-        model.fit(list(x), y, sample_weight=w, epochs=train_epochs, verbose=0, batch_size=8)
+        (source_ids, target_in), target_out, weights = translation.arrays(TOY, source, target)
+        copies = [np.concatenate([a] * repeats) for a in (source_ids, target_in, target_out,
+                                                         weights)]
+        model.fit(copies[:2], copies[2], sample_weight=copies[3], epochs=train_epochs,
+                  verbose=0, batch_size=8)
     folder.mkdir(parents=True, exist_ok=True)
     model.save(folder / "model.keras")
     source.save(folder / "source_vocab.json")
@@ -239,7 +243,7 @@ def test_beam_of_one_is_greedy_and_wider_beams_stay_bounded(tmp_path):
 
 def test_trained_toy_translator_translates_its_training_sentences(tmp_path):
     params = train_params(embedding_dim=16, units=16)
-    save_toy_model(tmp_path, params, train_epochs=150)
+    save_toy_model(tmp_path, params, train_epochs=6, repeats=60)  # 270 steps of 8
     translator = translation.Translator(tmp_path)
     train = TOY[TOY["split"] == "train"]
     for beam in (1, 3):
@@ -260,6 +264,7 @@ def test_untranslatable_input_is_refused_in_one_line(tmp_path, text, message):
     translator = translation.Translator(tmp_path)
     with pytest.raises(translation.TranslationInputError, match=re.escape(message)):
         translator.translate([text], 2, 1.0, 5, max_input_words=10)
+    assert translator._models is None  # refused before Keras loaded the model
 
 
 def test_missing_model_says_how_to_get_one(tmp_path):
