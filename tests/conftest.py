@@ -14,3 +14,14 @@ def in_tmp(tmp_path, monkeypatch):
     """Run the test from an empty folder, as a stage runs from the repository root."""
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def env(tmp_path_factory):
+    """The environment stages run in: a tiny generated mirror of every corpus, no analytics."""
+    from fakedata import make_mirror
+
+    mirror = make_mirror(tmp_path_factory.mktemp("mirror"))
+    bin_dir = str(Path(sys.executable).parent)
+    return os.environ | {"RNNLAB_MIRROR": str(mirror), "PATH": bin_dir + os.pathsep +
+                         os.environ["PATH"], "TF_CPP_MIN_LOG_LEVEL": "2", "DVC_NO_ANALYTICS": "1"}

@@ -6,18 +6,14 @@ and a `git clone` of it pulls everything back without re-running a stage.
 """
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 from conftest import ROOT
-from fakedata import make_mirror
-from test_pipeline_e2e import copy_repository, dvc, git, ran_stages, tiny_params
+from tinyrepo import DVC, dvc, git, make_tiny_repo, ran_stages
 
-DVC = str(Path(sys.executable).parent / "dvc")
 # Tracked results that a stage of the r8 chain writes (cache: false, kept in git).
 R8_RESULTS = ["metrics/r8.json", "metrics/glove/r8.json", "metrics/samples/r8.md",
               "plots/train/r8", "plots/eval/r8"]
@@ -29,14 +25,6 @@ def test_default_remote_is_a_folder_beside_the_repository():
     name, url, default = result.stdout.split()
     assert (name, default) == ("local", "(default)")
     assert Path(url) == ROOT.parent / "rnnlab-remote"
-
-
-@pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    mirror = make_mirror(tmp_path_factory.mktemp("mirror"))
-    bin_dir = str(Path(sys.executable).parent)
-    return os.environ | {"RNNLAB_MIRROR": str(mirror), "PATH": bin_dir + os.pathsep +
-                         os.environ["PATH"], "TF_CPP_MIN_LOG_LEVEL": "2", "DVC_NO_ANALYTICS": "1"}
 
 
 @pytest.fixture(scope="module")
@@ -57,13 +45,7 @@ def commit(repo: Path, message: str, *paths: str) -> None:
 @pytest.fixture(scope="module")
 def origin(tmp_path_factory, env, remote):
     """A tiny repository where the r8 chain ran and was committed."""
-    repo = tmp_path_factory.mktemp("origin")
-    copy_repository(repo)
-    (repo / "params.yaml").write_text(yaml.safe_dump(tiny_params(), sort_keys=False))
-    git(repo, "init", "-q")
-    git(repo, "config", "user.name", "t")
-    git(repo, "config", "user.email", "t@t")
-    commit(repo, "tiny", "-A")
+    repo = make_tiny_repo(tmp_path_factory.mktemp("origin"))
     use_remote(repo, env, remote)
     dvc(repo, env, "repro", "evaluate@r8")
     commit(repo, "r8 run", "dvc.lock", *R8_RESULTS)

@@ -1,0 +1,118 @@
+"""A copy of the repository with a tiny params file, and the real `dvc repro` run in it.
+
+Shared by the end-to-end tests (`test_pipeline_e2e.py`) and the sharing tests
+(`test_sharing.py`) through the session fixtures in `conftest.py`: the pipeline runs once.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+DVC = str(Path(sys.executable).parent / "dvc")
+
+# Small enough to train in seconds, but every stage does its real work.
+TINY = {
+    "vocab": {"max_tokens": 100},
+    "sequences": {"maxlen": 40},
+    "train": {"embedding_dim": 8, "units": 8, "batch_size": 16, "epochs": 8, "patience": 3,
+              "learning_rate": 0.01, "bucket_span": 2},
+    "evaluate": {"batch_size": 32, "samples": 3},
+    "train_translation": {"embedding_dim": 8, "units": 8, "batch_size": 8, "epochs": 2,
+                          "patience": 1, "learning_rate": 0.01},
+    "train_lm": {"embedding_dim": 8, "units": 8, "dense_units": 0, "batch_size": 16,
+                 "epochs": 3, "patience": 2, "learning_rate": 0.01},
+    "lm_sequences": {"sentence_size": 20, "step": 10},
+    "evaluate_lm": {"eval_window": 50, "sample_length": 12,
+                    "prompts": ["thy love", "Thy", "sweet beauty"]},
+    "evaluate_translation": {"beam_width": 2, "batch_size": 32, "samples": 3},
+}
+
+
+def tiny_params() -> dict:
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params["download"]["glove"]["member_sha256"] = None  # the fake GloVe is not the real one
+    for stage, overrides in TINY.items():
+        for entry in params[stage].values():
+            entry.update(overrides)
+    return params
+
+
+def copy_repository(dest: Path) -> None:
+    """The tracked and untracked-but-not-ignored files, without results of earlier runs."""
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT,
+                            check=True, capture_output=True, text=True).stdout.split("\0")
+    for name in filter(None, listed):
+        if name == "dvc.lock" or name.startswith(("metrics/", "plots/")):
+            continue
+        source = ROOT / name
+        if source.is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dest / name)
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+
+
+def make_tiny_repo(repo: Path) -> Path:
+    """The repository copied to `repo` with the tiny params, committed in a new git repo."""
+    copy_repository(repo)
+    (repo / "params.yaml").write_text(yaml.safe_dump(tiny_params(), sort_keys=False))
+    git(repo, "init", "-q")
+    git(repo, "config", "user.name", "t")
+    git(repo, "config", "user.email", "t@t")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "tiny")
+    return repo
+
+
+def dvc(repo: Path, env: dict, *args: str) -> str:
+    result = subprocess.run([DVC, *args], cwd=repo, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result.stdout
+
+
+def ran_stages(output: str) -> set[str]:
+    return set(re.findall(r"Running stage '([^']+)'", output))
+
+
+def language_halves(params: dict) -> set[str]:
+    """The names (tasks and corpora) of the language-model and translation half of the graph."""
+    tasks = set(params["train_lm"]) | set(params["train_translation"])
+    tasks |= {entry["data"] for entry in params["train_translation"].values()}
+    return tasks | {params["prepare"][task]["corpus"] for task in tasks & set(params["prepare"])}
+
+
+def repro_everything(repo: Path, env: dict) -> tuple[str, str]:
+    """`dvc repro` of the whole graph; returns DVC's output, and that of its last command.
+
+    The classification half and the language-model and translation half share no stage but
+    `params` (first) and `summary` (last), so the two halves run at once as two
+    `dvc repro --single-item` processes, each given its stages in dvc.yaml's order, which is a
+    topological one (the machines here have 2 cores and a tiny stage is mostly one core loading
+    TensorFlow). `--wait-for-lock`: the two take turns at writing dvc.lock. A last plain
+    `dvc repro` then runs whatever is left, which must be `summary` alone.
+    """
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    language = language_halves(params)
+    entries = dvc(repo, env, "stage", "list", "--name-only").split()
+    middle = [name for name in entries if "@" in name]
+    halves = [[n for n in middle if n.split("@")[1] not in language],
+              [n for n in middle if n.split("@")[1] in language]]
+    output = dvc(repo, env, "repro", "params")
+    running = [subprocess.Popen([DVC, "--wait-for-lock", "repro", "--single-item", *half],
+                                cwd=repo, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True) for half in halves]
+    for process in running:
+        out, _ = process.communicate()
+        assert process.returncode == 0, out[-3000:]
+        output += out
+    last = dvc(repo, env, "repro")
+    return output + last, last
