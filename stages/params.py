@@ -1,10 +1,10 @@
 """Check every entry of params.yaml, and write each one to data/params/<section>/<name>.json.
 
 DVC re-reads the whole params file for every stage that lists `params:` (about 25 ms a time
-here), which made a no-op `dvc repro` of the 70 stage entries take over 5 s. So this is the only
-stage that lists params.yaml; every other stage depends on its own entry's file, which changes
-only when that entry's values do. `dvc params diff`, `dvc exp show` and
-`dvc exp run -S train.imdb.units=128` work on params.yaml exactly as before.
+here), which made a no-op `dvc repro` of the 70 stage entries take over 5 s. So no stage lists
+it: this one depends on params.yaml as a file, and every other stage depends on its own entry's
+file, which changes only when that entry's values do. `dvc params diff`, `dvc exp show` and
+`dvc exp run -S train.imdb.units=128` work on params.yaml, DVC's default params file, as before.
 """
 
 import sys
