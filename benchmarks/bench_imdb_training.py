@@ -1,8 +1,9 @@
 """rnnlab's training pipeline against the course notebooks' `fit()` on padded NumPy arrays.
 
-Both train the same model (built from `params.yaml: train.imdb`) on the same IMDB sequences for
-the same number of epochs, from the same seed, in one process; the report gives throughput,
-seconds per epoch, test accuracy and the ratio. Needs `dvc repro sequences@imdb` first.
+Both train the same model (built from `params.yaml: train.imdb`, as the params stage wrote it to
+data/params/train/imdb.json) on the same IMDB sequences for the same number of epochs, from the
+same seed, in one process; the report gives throughput, seconds per epoch, test accuracy and the
+ratio. Needs `dvc repro sequences@imdb` first.
 
     python benchmarks/bench_imdb_training.py --epochs 2 [--json benchmarks/results/imdb.json]
 """
@@ -16,17 +17,21 @@ import time
 
 import numpy as np
 
-from rnnlab import models, paths, training
-from rnnlab.config import SequencesParams, TrainParams, load_params
-from rnnlab.fileio import load_npz
-from rnnlab.sequences import pad_sequences
-from rnnlab.vocab import Vocab
+from rnnlab.core import paths
+from rnnlab.core.files import load_npz
+from rnnlab.core.params import load_entry
+from rnnlab.tasks.classify.data import predict, train_dataset
+from rnnlab.tasks.classify.model import build_classifier
+from rnnlab.tasks.classify.params import SequencesParams, TrainParams
+from rnnlab.tasks.fit import set_seeds
+from rnnlab.text.sequences import pad_sequences
+from rnnlab.text.vocab import Vocab
 
 
 def course_way(params: TrainParams, data: dict, vocab_size: int, glove: np.ndarray | None) -> dict:
     """As the notebooks do it: every review padded to maxlen, `fit` on NumPy arrays, batch 64."""
-    training.set_seeds(params.seed, params.deterministic)
-    model = models.build_classifier(params, vocab_size, 2, glove)
+    set_seeds(params.seed, params.deterministic)
+    model = build_classifier(params, vocab_size, 2, glove)
     start = time.perf_counter()
     model.fit(data["x_train"], data["y_train"], batch_size=params.batch_size,
               epochs=params.epochs, shuffle=True, verbose=2)
@@ -39,14 +44,13 @@ def course_way(params: TrainParams, data: dict, vocab_size: int, glove: np.ndarr
 def rnnlab_way(params: TrainParams, data: dict, vocab_size: int, glove: np.ndarray | None,
                padding: str) -> dict:
     """The train stage's pipeline: tf.data, bucketing, masking, large evaluation batches."""
-    training.set_seeds(params.seed, params.deterministic)
-    model = models.build_classifier(params, vocab_size, 2, glove)
-    train = training.train_dataset(data["x_train"], data["y_train"], data["len_train"], params,
-                                   padding)
+    set_seeds(params.seed, params.deterministic)
+    model = build_classifier(params, vocab_size, 2, glove)
+    train = train_dataset(data["x_train"], data["y_train"], data["len_train"], params, padding)
     start = time.perf_counter()
     model.fit(train, epochs=params.epochs, verbose=2)
     seconds = time.perf_counter() - start
-    probability = training.predict(model, data["x_test"], data["len_test"], 512, padding)[:, 0]
+    probability = predict(model, data["x_test"], data["len_test"], 512, padding)[:, 0]
     accuracy = float(np.mean((probability >= 0.5) == data["y_test"]))
     return report(seconds, params.epochs, len(data["y_train"]), accuracy)
 
@@ -63,8 +67,8 @@ def main() -> None:
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
 
-    params = dataclasses.replace(load_params("train", "imdb", TrainParams), epochs=args.epochs)
-    seq = load_params("sequences", "imdb", SequencesParams)
+    params = dataclasses.replace(load_entry("train", "imdb", TrainParams), epochs=args.epochs)
+    seq = load_entry("sequences", "imdb", SequencesParams)
     data = load_npz(paths.sequences("imdb"))
     vocab_size = len(Vocab.load(paths.vocab("imdb")))
     glove = None if params.embedding == "learned" else load_npz(paths.embeddings("imdb"))["matrix"]
@@ -87,7 +91,7 @@ def main() -> None:
                                         / results["course"]["samples_per_second"], 2)
     print(json.dumps(results, indent=2))
     if args.json:
-        from rnnlab.fileio import write_json
+        from rnnlab.core.files import write_json
         write_json(args.json, results)
 
 

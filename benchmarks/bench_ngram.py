@@ -1,4 +1,4 @@
-"""Time `rnnlab.ngram.NgramModel` against `nltk.lm` on the same data and check they agree.
+"""Time `rnnlab.tasks.lm.ngram.NgramModel` against `nltk.lm` on the same data and check they agree.
 
 Why: the n-gram baseline is only worth having if it is both right (same perplexities as the
 reference, nltk.lm) and fast enough for a whole corpus, which nltk's Kneser-Ney is not.
@@ -33,7 +33,7 @@ from nltk.lm import KneserNeyInterpolated, Laplace, Lidstone  # noqa: E402
 from nltk.lm.preprocessing import pad_both_ends, padded_everygram_pipeline  # noqa: E402
 from nltk.util import ngrams  # noqa: E402
 
-from rnnlab.ngram import NgramModel  # noqa: E402
+from rnnlab.tasks.lm.ngram import NgramModel  # noqa: E402
 
 Sentences = Sequence[Sequence[str]]
 

@@ -17,11 +17,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from rnnlab import paths
-
-
-class UsageError(ValueError):
-    """Bad input from the command line; shown as one line."""
+from rnnlab.core import paths
+from rnnlab.core.errors import RnnlabError, UsageError
 
 
 def read_texts(args: argparse.Namespace) -> list[str]:
@@ -61,8 +58,10 @@ def check_utf8(text: str, where: str) -> None:
 
 
 def predict(args: argparse.Namespace) -> None:
-    from rnnlab.predictor import Classifier
+    from rnnlab.tasks.classify.predict import Classifier
 
+    if args.top < 1:
+        raise UsageError(f"--top must be at least 1, got {args.top}")
     texts = read_texts(args)
     classifier = Classifier(Path(args.models) / args.task)
     probabilities = classifier.probabilities(texts)
@@ -75,7 +74,7 @@ def predict(args: argparse.Namespace) -> None:
 
 
 def generate(args: argparse.Namespace) -> None:
-    from rnnlab.generator import Generator
+    from rnnlab.tasks.lm.generate import Generator
 
     check_utf8(args.prompt, "the prompt")
     generator = Generator(Path(args.models) / args.task)
@@ -92,28 +91,24 @@ def score(args: argparse.Namespace) -> None:
     """P(sentence) under the task's n-gram model, read as a line: each token given the ones
     before it (the first given a line start), then the end of the line."""
     import math
-    import pickle
 
-    from rnnlab.text import tokenize
-    from rnnlab.vocab import EOL, OOV
+    from rnnlab.tasks.lm.ngram_eval import load_scorer
+    from rnnlab.text.vocab import EOL, OOV
 
     texts = read_texts(args)
-    path = Path(args.models) / "ngram" / f"{args.task}.pkl"
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no n-gram model (run `dvc repro ngram@{args.task}`)")
-    saved = pickle.loads(path.read_bytes())
-    model, known = saved["model"], set(saved["vocab"])
+    model, vocab = load_scorer(Path(args.models) / "ngram" / f"{args.task}.npz")
+    known = set(vocab.tokens)
+    keep = model.order - 1  # the context the model reads: copying more would be quadratic
     for number, text in enumerate(texts, 1):
-        tokens = [t if t in known else OOV
-                  for t in tokenize(text, saved["level"], saved["standardize"])]
+        tokens = [t if t in known else OOV for t in vocab.tokenize(text)]
         if not tokens:
             raise UsageError(f"text {number} has no tokens after standardization")
-        context, total, rows = [EOL], 0.0, []
+        history, total, rows = [EOL], 0.0, []
         for token in [*tokens, EOL]:
-            logp = model.logprob(token, context)
+            logp = model.logprob(token, history[len(history) - keep:] if keep else ())
             total += logp
             rows.append(f"  {token.replace(EOL, '<end of line>')}\t{math.exp(logp):.6g}")
-            context.append(token)
+            history.append(token)
         perplexity = math.exp(-total / len(rows)) if math.isfinite(total) else math.inf
         print(f"{text}\tlog P = {total:.4f} (natural log), P = {math.exp(total):.6g}, "
               f"perplexity {perplexity:.2f} ({model.order}-gram, {model.smoothing})")
@@ -122,10 +117,11 @@ def score(args: argparse.Namespace) -> None:
 
 def translate(args: argparse.Namespace) -> None:
     """One translation per line; decoding settings from `evaluate_translation.<task>`."""
-    from rnnlab.config import TranslationEvalParams, load_params
-    from rnnlab.translation import Translator
+    from rnnlab.core.params import load_entry
+    from rnnlab.tasks.translate.decode import Translator
+    from rnnlab.tasks.translate.params import TranslationEvalParams
 
-    params = load_params("evaluate_translation", args.task, TranslationEvalParams)
+    params = load_entry("evaluate_translation", args.task, TranslationEvalParams)
     beam = params.beam_width if args.beam is None else args.beam
     if beam < 1:
         raise UsageError(f"--beam must be at least 1, got {beam}")
@@ -182,7 +178,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     try:
         args.run(args)
-    except (UsageError, FileNotFoundError, ValueError) as err:
+    except RnnlabError as err:
         sys.exit(f"rnnlab {args.command}: error: {str(err).splitlines()[0]}")
 
 

@@ -1,13 +1,13 @@
 """Fetch one corpus into data/raw/<corpus>/, from its canonical URL or the offline mirror."""
 
-from rnnlab import paths
-from rnnlab.config import DownloadParams, load_params
-from rnnlab.download import fetch_corpus
-from rnnlab.stage import run
+from rnnlab.core import paths
+from rnnlab.core.params import load_entry
+from rnnlab.core.stage import run
+from rnnlab.corpora.download import DownloadParams, fetch_corpus
 
 
 def main(corpus: str) -> None:
-    params = load_params("download", corpus, DownloadParams)
+    params = load_entry("download", corpus, DownloadParams)
     print(fetch_corpus(corpus, params, paths.raw(corpus), paths.downloads()))
 
 

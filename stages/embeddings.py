@@ -1,19 +1,20 @@
 """Align GloVe vectors to a task's vocabulary; record the share of the vocabulary found."""
 
-from rnnlab import paths
-from rnnlab.config import DownloadParams, EmbeddingsParams, load_params
-from rnnlab.embeddings import glove_file, glove_matrix
-from rnnlab.fileio import save_npz, write_json
-from rnnlab.stage import run
-from rnnlab.vocab import Vocab
+from rnnlab.core import paths
+from rnnlab.core.files import save_npz, write_json
+from rnnlab.core.params import load_entry
+from rnnlab.core.stage import run
+from rnnlab.corpora.download import DownloadParams
+from rnnlab.text.embeddings import EmbeddingsParams, glove_file, glove_matrix
+from rnnlab.text.vocab import Vocab
 
 
 def main(task: str) -> None:
-    params = load_params("embeddings", task, EmbeddingsParams)
-    dim = load_params("download", "glove", DownloadParams).dim
+    params = load_entry("embeddings", task, EmbeddingsParams)
+    dim = load_entry("download", "glove", DownloadParams).dim
     vocab = Vocab.load(paths.vocab(task))
     matrix, coverage = glove_matrix(glove_file(paths.raw("glove"), dim), vocab, dim,
-                                    params.missing, params.seed)
+                                    params.missing, params.seed or 0)
     save_npz(paths.embeddings(task), matrix=matrix)
     write_json(paths.METRICS / "glove" / f"{task}.json",
                {"glove_dim": dim, "vocab_size": len(vocab), "coverage": round(coverage, 6)})

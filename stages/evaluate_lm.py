@@ -7,22 +7,24 @@ is what the n-gram table in data/ngram/<task>.json measures too.
 
 import math
 
-from rnnlab import paths
-from rnnlab.config import EvaluateLMParams, load_params
-from rnnlab.fileio import load_npz, read_json, write_json, write_text
-from rnnlab.stage import run
+from rnnlab.core import paths
+from rnnlab.core.errors import ParamsError
+from rnnlab.core.files import load_npz, read_json, write_json, write_text
+from rnnlab.core.params import load_entry
+from rnnlab.core.stage import run
+from rnnlab.tasks.lm.params import EvaluateLMParams
 
 
 def main(task: str) -> None:
-    params = load_params("evaluate_lm", task, EvaluateLMParams)
-    from rnnlab.generator import Generator, mean_nll  # TensorFlow loads once params are valid
-    from rnnlab.language_model import held_out_windows
+    params = load_entry("evaluate_lm", task, EvaluateLMParams)
+    from rnnlab.tasks.lm.data import held_out_windows  # TensorFlow loads once params are valid
+    from rnnlab.tasks.lm.generate import Generator, mean_nll, samples_markdown
 
-    generator = Generator(paths.model(task).parent)
+    generator = Generator(paths.model_dir(task))
     data = load_npz(paths.lm_sequences(task))
     split = params.split
     if f"stream_{split}" not in data:
-        raise ValueError(f"params.yaml: evaluate_lm.{task}.split: the corpus has no {split} split")
+        raise ParamsError(f"evaluate_lm.{task}.split: the corpus has no {split} split")
     if generator.recipe == "windows":
         x, y = held_out_windows(data[f"stream_{split}"], params.eval_window)
     else:
@@ -39,21 +41,8 @@ def main(task: str) -> None:
         scores |= {"loss_nats": nll, "perplexity": math.exp(nll),
                    "ngram_perplexity": math.exp(ngram_nll) if ngram_nll is not None else None}
     write_json(paths.metrics(task), scores)
-    write_text(paths.METRICS / "samples" / f"{task}.md", samples_markdown(generator, params))
+    write_text(paths.samples(task), samples_markdown(generator, params))
     print(paths.metrics(task).read_text())
-
-
-def samples_markdown(generator, params: EvaluateLMParams) -> str:
-    """One generated text per prompt, each with its own fixed seed."""
-    unit = "characters" if generator.vocab.level == "char" else "words"
-    lines = [f"Generated with temperature {params.temperature}, top-k {params.top_k}, "
-             f"{params.sample_length} {unit} per sample.", ""]
-    top_k = min(params.top_k, len(generator.vocab) - 2)  # a small vocabulary: all of it
-    for number, prompt in enumerate(params.prompts):
-        seed = params.seed + number
-        text = generator.generate(prompt, params.sample_length, params.temperature, top_k, seed)
-        lines += [f"### prompt {prompt!r}, seed {seed}", "", "```", text, "```", ""]
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -3,44 +3,43 @@ baseline beside them, and sample translations."""
 
 import time
 
-import pandas as pd
-
-from rnnlab import paths
-from rnnlab.config import TranslationEvalParams, load_params
-from rnnlab.fileio import write_json, write_text
-from rnnlab.stage import run
+from rnnlab.core import paths
+from rnnlab.core.files import read_table, write_json, write_text
+from rnnlab.core.params import load_entry
+from rnnlab.core.stage import run
+from rnnlab.tasks.translate import score
+from rnnlab.tasks.translate.params import TranslationEvalParams
 
 
 def main(task: str) -> None:
-    params = load_params("evaluate_translation", task, TranslationEvalParams)
-    from rnnlab import translation  # TensorFlow loads only once the params are valid
+    params = load_entry("evaluate_translation", task, TranslationEvalParams)
+    from rnnlab.tasks.translate.data import encode_sources  # TensorFlow loads once params are ok
+    from rnnlab.tasks.translate.decode import Translator
 
-    translator = translation.Translator(paths.model(task).parent)
-    translation.check_eval_params(params, translator.meta)
-    pairs = pd.read_parquet(paths.prepared(params.data))
+    translator = Translator(paths.model_dir(task))
+    score.check_eval_params(params, translator.meta)
+    pairs = read_table(paths.prepared(params.data))
     test = pairs[pairs["split"] == "test"]
-    sources, references = translation.references_by_source(test)
+    sources, references = score.references_by_source(test)
 
     start = time.perf_counter()
-    x = translation.encode_sources(sources, translator.source)
+    x = encode_sources(sources, translator.source)
     hypotheses = translator.translate_ids(x, params.beam_width, params.length_penalty,
                                           params.max_output_len, params.batch_size)
     seconds = time.perf_counter() - start
     greedy = translator.translate_ids(x, 1, 0.0, params.max_output_len, params.batch_size)
-    baseline = translation.retrieval_baseline(pairs[pairs["split"] == "train"], sources)
+    baseline = score.retrieval_baseline(pairs[pairs["split"] == "train"], sources)
 
-    scores = translation.corpus_scores(hypotheses, references)
-    scores |= {f"greedy_{k}": v for k, v in
-               translation.corpus_scores(greedy, references).items()}
-    scores |= {f"baseline_{k}": v for k, v in
-               translation.corpus_scores(baseline, references).items()}
-    scores |= translation.token_accuracy(translator.model, test, translator.source,
-                                         translator.target, params.batch_size)
+    scores = score.corpus_scores(hypotheses, references)
+    scores |= {f"greedy_{k}": v for k, v in score.corpus_scores(greedy, references).items()}
+    scores |= {f"baseline_{k}": v for k, v in score.corpus_scores(baseline, references).items()}
+    scores |= score.token_accuracy(translator.model, test, translator.source, translator.target,
+                                   params.batch_size)
     scores |= {"test_sentences": len(sources), "test_pairs": len(test),
                "epochs_run": translator.meta["epochs_run"]}
     write_json(paths.metrics(task), scores)
-    write_text(paths.METRICS / "samples" / f"{task}.md",
-               translation.samples_markdown(sources, hypotheses, references, params.samples))
+    write_text(paths.samples(task),
+               score.samples_markdown(sources, hypotheses, references, params.samples))
     print(paths.metrics(task).read_text(), end="")
     print(f"{task}: decoded {len(sources)} test sentences (beam {params.beam_width}) in "
           f"{seconds:.1f} s")

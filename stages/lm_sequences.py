@@ -2,23 +2,24 @@
 uses them, at data/lm_sequences/<task>.npz."""
 
 import numpy as np
-import pandas as pd
 
-from rnnlab import paths
-from rnnlab.config import LMSequencesParams, load_params
-from rnnlab.fileio import save_npz
-from rnnlab.sequences import ngram_prefixes, stream_lines, token_stream
-from rnnlab.stage import run
-from rnnlab.vocab import EOL, Vocab
+from rnnlab.core import paths
+from rnnlab.core.errors import ParamsError
+from rnnlab.core.files import read_table, save_npz
+from rnnlab.core.params import load_entry
+from rnnlab.core.stage import run
+from rnnlab.tasks.lm.params import LMSequencesParams
+from rnnlab.text.sequences import ngram_prefixes, stream_lines, token_stream
+from rnnlab.text.vocab import EOL, Vocab
 
 
 def main(task: str) -> None:
-    params = load_params("lm_sequences", task, LMSequencesParams)
-    table = pd.read_parquet(paths.prepared(task))
+    params = load_entry("lm_sequences", task, LMSequencesParams)
+    table = read_table(paths.prepared(task))
     vocab = Vocab.load(paths.vocab(task))
     if EOL not in vocab.index:
-        raise ValueError(f"{paths.vocab(task)}: no end-of-line token (set vocab.{task}."
-                         "end_of_line: true for a language model)")
+        raise ParamsError(f"{paths.vocab(task)}: no end-of-line token (set vocab.{task}."
+                          "end_of_line: true for a language model)")
     arrays = {}
     for split in sorted(set(table["split"])):
         part = table[table["split"] == split]

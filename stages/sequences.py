@@ -1,19 +1,20 @@
 """Encode every labelled split into padded int matrices at data/sequences/<task>.npz."""
 
 import numpy as np
-import pandas as pd
 
-from rnnlab import paths
-from rnnlab.config import SequencesParams, load_params
-from rnnlab.fileio import save_npz
-from rnnlab.sequences import pad_sequences, sequence_lengths, texts_to_sequences
-from rnnlab.stage import run
-from rnnlab.vocab import Vocab
+from rnnlab.core import paths
+from rnnlab.core.errors import DataError
+from rnnlab.core.files import read_table, save_npz
+from rnnlab.core.params import load_entry
+from rnnlab.core.stage import run
+from rnnlab.tasks.classify.params import SequencesParams
+from rnnlab.text.sequences import pad_sequences, sequence_lengths, texts_to_sequences
+from rnnlab.text.vocab import Vocab
 
 
 def main(task: str) -> None:
-    params = load_params("sequences", task, SequencesParams)
-    table = pd.read_parquet(paths.prepared(task))
+    params = load_entry("sequences", task, SequencesParams)
+    table = read_table(paths.prepared(task))
     vocab = Vocab.load(paths.vocab(task))
     arrays = {}
     for split in ("train", "val", "test"):
@@ -26,7 +27,7 @@ def main(task: str) -> None:
     labelled = table[table["split"].isin(["train", "val", "test"])]
     names = labelled.groupby("label")["label_name"].first().sort_index()
     if names.index.tolist() != list(range(len(names))):
-        raise ValueError(f"{paths.prepared(task)}: labels must be 0..n-1, "
+        raise DataError(f"{paths.prepared(task)}: labels must be 0..n-1, "
                          f"got {names.index.tolist()}")
     arrays["label_names"] = names.to_numpy(dtype=str)
     save_npz(paths.sequences(task), **arrays)

@@ -2,10 +2,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rnnlab.baseline import run_baseline
-from rnnlab.config import BaselineParams
-from rnnlab.embeddings import glove_matrix
-from rnnlab.vocab import build_vocab
+from rnnlab.tasks.classify.baseline import run_baseline
+from rnnlab.tasks.classify.params import BaselineParams
+from rnnlab.text.embeddings import glove_matrix
+from rnnlab.text.vocab import build_vocab
 
 
 def table(n_per_class=40, seed=0):
@@ -21,7 +21,8 @@ def table(n_per_class=40, seed=0):
 
 
 def test_baseline_learns_the_signal_and_picks_c_on_validation():
-    params = BaselineParams("logistic_regression", [0.01, 10.0], 2, 1, True, 0)
+    params = BaselineParams(classifier="logistic_regression", c_grid=[0.01, 10.0], ngram_max=2,
+                            min_df=1, sublinear_tf=True, seed=0)
     result = run_baseline(table(), params)
     assert result["baseline_c"] in (0.01, 10.0)
     assert result["baseline_accuracy"] >= 0.8

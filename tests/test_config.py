@@ -9,16 +9,26 @@ import pytest
 import yaml
 from conftest import ROOT
 
-from rnnlab import config
-from rnnlab.config import ParamsError, TrainParams, from_mapping, load_params
+from rnnlab.core.errors import DataError, ParamsError
+from rnnlab.core.params import from_mapping, load_entry, resolved, schema_of
+from rnnlab.corpora.download import DownloadParams
+from rnnlab.sections import SECTIONS, load_all_params
+from rnnlab.tasks.classify.params import TrainParams
 
 
 def test_every_entry_of_the_real_params_file_is_valid():
-    params = config.load_all_params(ROOT / "params.yaml")
-    assert set(params) == set(config.SECTIONS)
-    for section, cls in config.SECTIONS.items():
-        for name in params[section]:
-            assert isinstance(load_params(section, name, cls, ROOT / "params.yaml"), cls)
+    params = load_all_params(ROOT / "params.yaml")
+    raw = yaml.safe_load((ROOT / "params.yaml").read_text())
+    assert set(params) == set(SECTIONS) == set(raw)
+    for section, schema in SECTIONS.items():
+        assert set(params[section]) == set(raw[section])
+        for name, entry in params[section].items():
+            cls = schema_of(schema, raw[section][name], f"{section}.{name}")
+            assert isinstance(entry, cls)
+            # what its stage reads back from the params stage's file is the same entry
+            written = json.loads(json.dumps(resolved(entry)))
+            hook = getattr(entry, "resolved", None)
+            assert from_mapping(cls, written, "here") == (hook() if callable(hook) else entry)
 
 
 def run_params_stage(folder: Path) -> subprocess.CompletedProcess:
@@ -33,8 +43,12 @@ def test_params_stage_writes_each_entry_and_only_the_changed_one_changes(tmp_pat
     assert run_params_stage(tmp_path).returncode == 0
     files = {p: p.read_bytes() for p in (tmp_path / "data" / "params").rglob("*.json")}
     assert len(files) == sum(len(entries) for entries in params.values())
+    # each entry is written resolved: defaults filled in, keys that do not apply left out
+    checked = load_all_params(tmp_path / "params.yaml")
+    for path in files:
+        section, name = path.parent.name, path.stem
+        assert json.loads(path.read_text()) == resolved(checked[section][name]), path
     imdb = tmp_path / "data" / "params" / "train" / "imdb.json"
-    assert json.loads(imdb.read_text()) == params["train"]["imdb"]
 
     params["train"]["imdb"]["units"] = 7
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
@@ -51,7 +65,7 @@ def test_params_stage_refuses_an_unknown_section_in_one_line(tmp_path):
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
         "params all: error: params.yaml: trian: unknown section (expected one of: "
-        + ", ".join(config.SECTIONS) + ")"]
+        + ", ".join(SECTIONS) + ")"]
     assert not (tmp_path / "data" / "params").exists()
 
 
@@ -91,14 +105,30 @@ def test_numbers_are_read_as_yaml_writes_them():
     assert params.clipnorm is None
 
 
-def test_missing_section_names_the_known_ones(tmp_path):
+def test_missing_entry_says_how_to_write_it(in_tmp):
+    """A stage reads its entry from the file the params stage wrote; none there is one line."""
+    with pytest.raises(DataError, match=r"train/reuters.json: missing: no entry train.reuters "
+                                        r"\(run `dvc repro params`"):
+        load_entry("train", "reuters", TrainParams)
+    entry = from_mapping(TrainParams, imdb_train(), "here")
+    path = in_tmp / "data" / "params" / "train" / "imdb.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(resolved(entry)))
+    assert load_entry("train", "imdb", TrainParams) == entry
+    path.write_text(json.dumps(resolved(entry) | {"unitz": 1}))
+    with pytest.raises(ParamsError, match=r"train/imdb.json: train.imdb.unitz: unknown key"):
+        load_entry("train", "imdb", TrainParams)
+
+
+def test_an_empty_entry_names_its_first_missing_key(tmp_path):
     path = tmp_path / "params.yaml"
     path.write_text("train:\n  imdb: {}\n")
-    with pytest.raises(ParamsError, match=r"train.reuters: missing section \(known: imdb\)"):
-        load_params("train", "reuters", TrainParams, path)
+    with pytest.raises(ParamsError, match=r"params.yaml: train.imdb.seed: missing key"):
+        load_all_params(path)
 
 
 def test_dim_placeholders_are_filled():
-    params = load_params("download", "glove", config.DownloadParams, ROOT / "params.yaml")
+    params = load_all_params(ROOT / "params.yaml")["download"]["glove"]
+    assert isinstance(params, DownloadParams)
     wide = dataclasses.replace(params, dim=100).resolved()
     assert wide.mirror == "glove.6B.100d.txt.gz" and wide.expect == ["glove.6B.100d.txt"]

@@ -4,16 +4,23 @@ import tarfile
 import zipfile
 
 import pytest
+from conftest import ROOT
 from fakedata import make_mirror, write_sha256sums
 
-from rnnlab.config import DownloadParams
-from rnnlab.download import (
-    DownloadError,
+from rnnlab.core.errors import DownloadError
+from rnnlab.corpora.download import (
+    DownloadParams,
     fetch_corpus,
     safe_extract_tar,
     safe_extract_zip,
     sha256_file,
 )
+from rnnlab.sections import load_all_params
+
+
+def real_download_params() -> dict[str, DownloadParams]:
+    """The `download` entries of the real params.yaml, checked as the params stage checks them."""
+    return load_all_params(ROOT / "params.yaml")["download"]
 
 
 def params(**overrides):
@@ -114,11 +121,7 @@ def test_zip_traversal_is_refused(tmp_path):
 
 def test_unpacked_member_checksum_is_verified(mirror, tmp_path):
     make_mirror(mirror)
-    from conftest import ROOT
-
-    from rnnlab.config import load_params
-
-    glove = load_params("download", "glove", DownloadParams, ROOT / "params.yaml")
+    glove = real_download_params()["glove"]
     with pytest.raises(DownloadError, match=r"^glove.6B.50d.txt \(unpacked from .*\): sha256 is"):
         fetch_corpus("glove", glove, tmp_path / "out", tmp_path / "dl")
     assert not (tmp_path / "out").exists()
@@ -151,15 +154,8 @@ def test_strip_and_member_globs_give_one_layout(tmp_path):
 
 
 def test_every_corpus_of_the_real_params_unpacks_from_a_mirror(tmp_path, monkeypatch):
-    from conftest import ROOT
-
-    from rnnlab.config import load_params
-
     monkeypatch.setenv("RNNLAB_MIRROR", str(make_mirror(tmp_path / "mirror")))
-    import yaml
-
-    for corpus in yaml.safe_load((ROOT / "params.yaml").read_text())["download"]:
-        p = load_params("download", corpus, DownloadParams, ROOT / "params.yaml")
+    for corpus, p in real_download_params().items():
         p = dataclasses.replace(p, member_sha256=None)  # the fake GloVe is not the real one
         out = tmp_path / "raw" / corpus
         fetch_corpus(corpus, p, out, tmp_path / "dl")

@@ -10,7 +10,8 @@ import pytest
 import yaml
 from conftest import ROOT
 
-from rnnlab import figures
+from rnnlab.core.errors import DataError
+from rnnlab.report import figures
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -62,7 +63,7 @@ def test_bad_tables_are_refused_with_their_path(tmp_path):
     (tmp_path / "confusion.csv").write_text("true,pred\na,a\n")
     with pytest.raises(ValueError, match="expected columns actual,predicted"):
         figures.read_confusion(tmp_path / "confusion.csv")
-    with pytest.raises(FileNotFoundError, match="run the task's evaluate stage first"):
+    with pytest.raises(DataError, match="run the task's evaluate stage first"):
         figures.read_confusion(tmp_path / "missing.csv")
 
 
@@ -88,6 +89,10 @@ def test_stage_renders_the_task_or_fails_in_one_line(in_tmp):
     write_confusion(in_tmp / "plots" / "eval" / "t" / "confusion.csv", ROWS)
     (in_tmp / "params.yaml").write_text(yaml.safe_dump({"figures": {"t": {"dpi": 40},
                                                                     "u": {"dpi": 40}}}))
+    # the stage reads its entry from the file the params stage writes for it
+    params = subprocess.run([sys.executable, str(ROOT / "stages" / "params.py"), "all"],
+                            capture_output=True, text=True)
+    assert params.returncode == 0, params.stderr
     script = str(ROOT / "stages" / "figures.py")
     ok = subprocess.run([sys.executable, script, "t"], capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr

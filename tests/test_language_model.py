@@ -1,29 +1,26 @@
 """Language-model data, models and generation: every held-out token is predicted exactly once."""
 
 import math
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT
 
-from rnnlab.config import LMSequencesParams, TrainLMParams
-from rnnlab.lines import split_by_position, split_lines, split_stream
-from rnnlab.ngram import NgramModel
-from rnnlab.sequences import ngram_prefixes, stream_lines, token_stream
-from rnnlab.sheldon import prepare_sheldon
-from rnnlab.vocab import EOL, OOV_ID, PAD_ID, build_vocab
-
-sys.path.insert(0, str(ROOT / "stages"))
-from ngram import held_out_nll  # noqa: E402
+from rnnlab.core.errors import DataError, ParamsError, UsageError
+from rnnlab.corpora.sheldon import SheldonParams, prepare_sheldon
+from rnnlab.tasks.lm.ngram import NgramModel
+from rnnlab.tasks.lm.ngram_eval import held_out_nll
+from rnnlab.tasks.lm.params import LMSequencesParams, TrainLMParams
+from rnnlab.text.lines import split_by_position, split_lines, split_stream
+from rnnlab.text.sequences import ngram_prefixes, stream_lines, token_stream
+from rnnlab.text.vocab import EOL, OOV_ID, PAD_ID, build_vocab
 
 TEXT = "the cat sat\non the mat\n\nthe dog sat on the cat\nno end here"
 
 
 def lm_params(**overrides) -> TrainLMParams:
     values = dict(seed=1, embedding_dim=8, mask_zero=False, cell="gru", units=8,
-                  bidirectional=False, dropout=0.0, recurrent_dropout=0.0, dense_units=0, l2=0.0,
+                  bidirectional=False, dropout=0.0, recurrent_dropout=0.0, dense_units=0,
                   optimizer="adam", learning_rate=0.01, clipnorm=None, batch_size=4, epochs=1,
                   patience=1, deterministic=True)
     return TrainLMParams(**(values | overrides))
@@ -49,8 +46,8 @@ def test_block_split_holds_out_whole_blocks():
 
 def test_sheldon_drops_blank_and_repeated_quotes(tmp_path):
     (tmp_path / "sheldon.txt").write_text("Bazinga!\n\nKnock knock.\nBazinga!\n  \nHello.\n")
-    params = type("P", (), {"block_lines": 1, "val_fraction": 0.34, "test_fraction": 0.0,
-                            "seed": 0})
+    params = SheldonParams(corpus="sheldon", block_lines=1, val_fraction=0.34, test_fraction=0.0,
+                           seed=0)
     table = prepare_sheldon(tmp_path, params)
     assert sorted(table["text"]) == ["Bazinga!", "Hello.", "Knock knock."]
     assert (table["split"] == "val").sum() == 1
@@ -81,7 +78,7 @@ def test_line_prefixes_predict_every_stream_token_once():
 
 
 def test_held_out_windows_cover_the_stream_once():
-    from rnnlab.language_model import held_out_windows
+    from rnnlab.tasks.lm.data import held_out_windows
 
     stream = np.arange(1, 24, dtype=np.int32)
     x, y = held_out_windows(stream, 5)
@@ -91,7 +88,7 @@ def test_held_out_windows_cover_the_stream_once():
 
 
 def test_windows_dataset_shifts_targets_and_knows_its_length():
-    from rnnlab.language_model import window_count, windows_dataset
+    from rnnlab.tasks.lm.data import window_count, windows_dataset
 
     stream = np.arange(3, 103, dtype=np.int32)
     seq = LMSequencesParams(recipe="windows", sentence_size=10, step=5)
@@ -102,12 +99,12 @@ def test_windows_dataset_shifts_targets_and_knows_its_length():
     assert sum(len(x) for x, _ in batches) == count
     for x, y in batches:
         assert (y.numpy() == x.numpy() + 1).all()
-    with pytest.raises(ValueError, match="fewer than"):
+    with pytest.raises(DataError, match="fewer than"):
         windows_dataset(stream[:12], seq, batch_size=4, seed=0)
 
 
 def test_language_model_shapes_and_refusals():
-    from rnnlab.language_model import build_language_model
+    from rnnlab.tasks.lm.model import build_language_model
 
     many = build_language_model(lm_params(), 20, many_to_many=True)
     assert many.output_shape == (None, None, 20)
@@ -116,14 +113,14 @@ def test_language_model_shapes_and_refusals():
                   dense_units=10, l2=0.01, mask_zero=True), 20, many_to_many=False)
     assert course.output_shape == (None, 20)
     assert [layer.name for layer in course.layers][2:4] == ["bi_simple_rnn_0", "dropout_0"]
-    with pytest.raises(ValueError, match="see the tokens it must predict"):
+    with pytest.raises(ParamsError, match="see the tokens it must predict"):
         build_language_model(lm_params(bidirectional=True), 20, many_to_many=True)
     with pytest.raises(ValueError, match="lists 2 values for 3 layers"):
         build_language_model(lm_params(cell=["gru"] * 3, units=[4, 4]), 20, many_to_many=True)
 
 
 def test_sampling_rules():
-    from rnnlab.generator import sample_next
+    from rnnlab.tasks.lm.generate import sample_next
 
     rng = np.random.default_rng(0)
     logits = np.array([9.0, 9.0, 1.0, 3.0, 2.0])
@@ -134,8 +131,8 @@ def test_sampling_rules():
 
 
 def test_generation_is_reproducible_and_refuses_bad_arguments():
-    from rnnlab.generator import detokenize, generate, model_context, prompt_ids
-    from rnnlab.language_model import build_language_model
+    from rnnlab.tasks.lm.generate import detokenize, generate, model_context, prompt_ids
+    from rnnlab.tasks.lm.model import build_language_model
 
     stream, vocab = stream_of(TEXT)
     model = build_language_model(lm_params(), len(vocab), many_to_many=True)
@@ -143,14 +140,14 @@ def test_generation_is_reproducible_and_refuses_bad_arguments():
     eol = vocab.index[EOL]
     assert start == [eol, vocab.index["the"], vocab.index["cat"]]
     assert prompt_ids(vocab, "the zebra")[-1] == OOV_ID
-    with pytest.raises(ValueError, match="no token of the prompt"):
+    with pytest.raises(UsageError, match="no token of the prompt"):
         prompt_ids(vocab, "zebra okapi")
     first = generate(model, start, 8, "windows", 5, eol, 0.9, 0, seed=4)
     assert first == generate(model, start, 8, "windows", 5, eol, 0.9, 0, seed=4)
     assert len(first) == len(start) + 8 and OOV_ID not in first[3:] and PAD_ID not in first
-    with pytest.raises(ValueError, match="temperature"):
+    with pytest.raises(UsageError, match="temperature"):
         generate(model, start, 1, "windows", 5, eol, -0.5, 0, seed=4)
-    with pytest.raises(ValueError, match="top-k"):
+    with pytest.raises(UsageError, match="top-k"):
         generate(model, start, 1, "windows", 5, eol, 1.0, len(vocab), seed=4)
     # a prefix model sees only the current line, from its line start, pre-padded
     context = model_context([eol, 5, 6, eol, 7], "prefixes", 4, eol)
@@ -176,7 +173,7 @@ def test_cli_score_and_generate_refuse_bad_input(tmp_path):
         cli.main(["generate", "--task", "sonnets", "--models", str(tmp_path)])
     (tmp_path / "bad.txt").write_bytes(b"caf\xe9\n")
     (tmp_path / "ngram").mkdir()
-    (tmp_path / "ngram" / "x.pkl").write_bytes(b"")
+    (tmp_path / "ngram" / "x.npz").write_bytes(b"")
     with pytest.raises(SystemExit, match="bad.txt: not UTF-8 text"):
         cli.main(["score", "--task", "x", "--models", str(tmp_path), "--file",
                   str(Path(tmp_path) / "bad.txt")])

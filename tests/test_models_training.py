@@ -5,17 +5,21 @@ import pytest
 import yaml
 from conftest import ROOT
 
-from rnnlab.config import TrainParams, from_mapping
+from rnnlab.core.errors import ParamsError
+from rnnlab.core.params import from_mapping
+from rnnlab.tasks.classify.params import TrainParams
 
 
 def params(**overrides) -> TrainParams:
+    """train.imdb with a small learned embedding; `key=None` drops a key that no longer applies
+    (as `key: null` does in params.yaml), e.g. `embedding_dim=None` for a GloVe embedding."""
     base = yaml.safe_load((ROOT / "params.yaml").read_text())["train"]["imdb"]
     small = {"units": 4, "embedding_dim": 4, "embedding": "learned", "mask_zero": True}
     return from_mapping(TrainParams, base | small | overrides, "test")
 
 
 def test_bucketed_batches_cover_every_row_once_with_similar_lengths():
-    from rnnlab.training import bucketed_order
+    from rnnlab.tasks.classify.data import bucketed_order
 
     rng = np.random.default_rng(0)
     lengths = rng.integers(1, 500, size=1000)
@@ -30,7 +34,7 @@ def test_bucketed_batches_cover_every_row_once_with_similar_lengths():
 
 
 def test_trim_batch_keeps_the_token_side():
-    from rnnlab.training import trim_batch
+    from rnnlab.tasks.classify.data import trim_batch
 
     x = np.array([[0, 0, 5, 6], [0, 0, 0, 7]])
     assert trim_batch(x, np.array([2, 1]), "pre").tolist() == [[5, 6], [0, 7]]
@@ -41,7 +45,7 @@ def test_trim_batch_keeps_the_token_side():
 def test_predict_restores_the_original_order():
     import keras
 
-    from rnnlab.training import predict
+    from rnnlab.tasks.classify.data import predict
 
     tokens = keras.Input(shape=(None,), dtype="int32")
     # a "model" that returns the row's first token, so order mistakes show
@@ -54,7 +58,7 @@ def test_predict_restores_the_original_order():
 @pytest.mark.parametrize("cell", ["simple_rnn", "lstm", "gru"])
 @pytest.mark.parametrize("bidirectional", [False, True])
 def test_builder_makes_each_cell_and_direction(cell, bidirectional):
-    from rnnlab.models import build_classifier
+    from rnnlab.tasks.classify.model import build_classifier
 
     model = build_classifier(params(cell=cell, bidirectional=bidirectional, layers=2), 50, 2)
     layer_names = [layer.name for layer in model.layers]
@@ -65,22 +69,24 @@ def test_builder_makes_each_cell_and_direction(cell, bidirectional):
 
 
 def test_softmax_head_for_many_classes_and_glove_freezing():
-    from rnnlab.models import build_classifier
+    from rnnlab.tasks.classify.model import build_classifier
 
     glove = np.random.default_rng(0).normal(size=(50, 6)).astype(np.float32)
-    frozen = build_classifier(params(embedding="glove_frozen"), 50, 5, glove)
+    frozen = build_classifier(params(embedding="glove_frozen", embedding_dim=None), 50, 5, glove)
     assert frozen.output_shape == (None, 5)
     embedding = frozen.get_layer("embedding")
     assert not embedding.trainable
     np.testing.assert_allclose(embedding.get_weights()[0], glove)
-    tuned = build_classifier(params(embedding="glove_finetune"), 50, 5, glove)
+    tuned = build_classifier(params(embedding="glove_finetune", embedding_dim=None), 50, 5,
+                             glove)
     assert tuned.get_layer("embedding").trainable
     with pytest.raises(ValueError, match="GloVe matrix has 50 rows, vocabulary has 40"):
-        build_classifier(params(embedding="glove_frozen"), 40, 2, glove)
+        build_classifier(params(embedding="glove_frozen", embedding_dim=None), 40, 2, glove)
 
 
 def test_training_is_deterministic_from_the_seed(tmp_path):
-    from rnnlab import models, training
+    from rnnlab.tasks import fit
+    from rnnlab.tasks.classify import data, model
 
     rng = np.random.default_rng(0)
     x = rng.integers(1, 30, size=(64, 12)).astype(np.int32)
@@ -89,11 +95,11 @@ def test_training_is_deterministic_from_the_seed(tmp_path):
     p = dataclasses.replace(params(epochs=2, batch_size=16), seed=7)
     runs = []
     for i in range(2):
-        training.set_seeds(p.seed, p.deterministic)
-        model = models.build_classifier(p, 30, 2)
-        train = training.train_dataset(x, y, lengths, p, "post")
-        val = training.eval_dataset(x, y, lengths, 32, "post")
-        history = training.fit(model, train, val, p, tmp_path / f"live{i}")
+        fit.set_seeds(p.seed, p.deterministic)
+        classifier = model.build_classifier(p, 30, 2)
+        train = data.train_dataset(x, y, lengths, p, "post")
+        val = data.eval_dataset(x, y, lengths, 32, "post")
+        history = fit.fit(classifier, train, val, p, tmp_path / f"live{i}")
         runs.append(history.history["loss"])
     assert runs[0] == runs[1]
 
@@ -101,7 +107,7 @@ def test_training_is_deterministic_from_the_seed(tmp_path):
 def test_masked_max_pooling_ignores_padding():
     import keras
 
-    from rnnlab.models import MaskedGlobalMaxPooling1D
+    from rnnlab.tasks.classify.model import MaskedGlobalMaxPooling1D
 
     x = np.array([[[-1.0, -2.0], [-3.0, -0.5], [0.0, 0.0]]], dtype=np.float32)
     mask = np.array([[True, True, False]])
@@ -113,7 +119,7 @@ def test_masked_max_pooling_ignores_padding():
 def test_pooled_models_give_the_same_answer_with_or_without_extra_padding(pooling, tmp_path):
     import keras
 
-    from rnnlab.models import build_classifier
+    from rnnlab.tasks.classify.model import build_classifier
 
     model = build_classifier(params(pooling=pooling, bidirectional=True), 50, 2)
     short = model.predict(np.array([[5, 6, 7]]), verbose=0)
@@ -125,21 +131,25 @@ def test_pooled_models_give_the_same_answer_with_or_without_extra_padding(poolin
 
 
 def test_mixed_cells_with_dense_between_and_a_conv_front():
-    from rnnlab.models import build_classifier
+    from rnnlab.tasks.classify.model import build_classifier
 
-    p = params(cell=["lstm", "gru"], layers=2, between_dense=5, conv_filters=6, conv_pool=2,
-               bidirectional=False)
+    p = params(cell=["lstm", "gru"], layers=2, between_dense=5, conv_filters=6, conv_kernel=5,
+               conv_pool=2, bidirectional=False)
     model = build_classifier(p, 50, 4)
     names = [layer.name for layer in model.layers]
     order = [names.index(n) for n in ("conv", "lstm_0", "between_dense_0", "gru_1")]
     assert order == sorted(order)
     assert model.predict(np.array([[3, 4, 5, 6, 7]]), verbose=0).shape == (1, 4)
-    with pytest.raises(ValueError, match="lists 2 cells but train.layers is 3"):
-        build_classifier(params(cell=["lstm", "gru"], layers=3), 50, 4)
+    # a list of cells that does not match `layers` is refused when the params are checked...
+    with pytest.raises(ParamsError, match=r"test.cell: lists 2 values for 3 layers"):
+        params(cell=["lstm", "gru"], layers=3)
+    # ...and by the builder, for params made without the check
+    with pytest.raises(ValueError, match="cell: lists 2 values for 3 layers"):
+        build_classifier(dataclasses.replace(p, layers=3), 50, 4)
 
 
 def test_balanced_class_weights():
-    from rnnlab.training import class_weights
+    from rnnlab.tasks.classify.data import class_weights
 
     weights = class_weights(np.array([0, 0, 0, 1]), 3)
     assert weights == {0: 4 / 6, 1: 2.0, 2: 1.0}

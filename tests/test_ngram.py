@@ -1,7 +1,69 @@
-"""rnnlab.ngram against nltk.lm: per-token probabilities, sentence log-probs and perplexities.
+"""rnnlab.tasks.lm.ngram against nltk.lm: per-token probabilities, sentence log-probs and
+perplexities.
 
 The reference models are built the documented nltk way (`padded_everygram_pipeline` + `fit`;
 test n-grams from `ngrams(pad_both_ends(s, n), n)`) on a small seeded random corpus.
+
+What "agrees with nltk" means (nltk 3.10, checked by the tests below)
+---------------------------------------------------------------------
+The reference model is built the standard nltk way::
+
+    from nltk.lm import KneserNeyInterpolated, Laplace, Lidstone
+    from nltk.lm.preprocessing import pad_both_ends, padded_everygram_pipeline
+    from nltk.util import ngrams
+
+    train, vocab = padded_everygram_pipeline(order, sentences)
+    lm = Lidstone(k, order)            # or Laplace(order), or
+    lm = KneserNeyInterpolated(order, discount=d)
+    lm.fit(train, vocab)
+
+and for that `lm`, `NgramModel(order, smoothing, k=k, discount=d).fit(sentences)` gives
+
+* `model.logprob(w, ctx) == lm.logscore(w, ctx) * ln 2` (natural log; nltk's is base 2), i.e.
+  `exp(logprob) == lm.score(w, ctx)`, for any context of at most `order - 1` tokens.
+  A shorter context is scored as nltk scores it (the lower-order estimate, *not* padded with
+  `<s>`). A longer one is cut to its last `order - 1` tokens, as nltk's Kneser-Ney does
+  (nltk's Lidstone does not cut: it looks the long context up among n-grams it never counted and
+  returns 1 / |V|; we do not copy that bug).
+* `model.perplexity(sents) == lm.perplexity(test_ngrams)` with the test n-grams made the same way
+  as the training ones: `test_ngrams = [g for s in sents for g in ngrams(pad_both_ends(s,
+  n=order), order)]`. So every sentence is padded with `order - 1` `<s>` on the left and
+  `order - 1` `</s>` on the right, and the *predicted tokens* are the last items of those
+  n-grams: the sentence's words plus `order - 1` end symbols (one `</s>` for a bigram model,
+  two for a trigram model, none for a unigram model, since nltk pads with `order - 1` symbols).
+  Perplexity is `exp(-mean natural-log probability)` over all predicted tokens of the corpus,
+  the same number as nltk's `2 ** (-mean log2 probability)`.
+* `sentence_logprob(s)` is the sum of `logprob` over those same n-grams of one sentence and
+  `word_probs(s)` lists each predicted token with its probability.
+
+The tests require agreement to 1e-6 relative; in practice the numbers are the same floating
+point operations as nltk's and agree to the last bit or two.
+
+Vocabulary and unknown words (as `nltk.lm.Vocabulary` with its default `unk_cutoff=1`): the
+vocabulary is every token of the padded training sentences (so `<s>` and `</s>` too, except for
+an order-1 model, which has no padding) plus `<UNK>`; its size |V| counts `<UNK>` once more even
+if the training text contains the literal string `<UNK>`, as nltk's does. Any other token, in the
+predicted word or in the context, is replaced by `<UNK>` before scoring. (`model.vocabulary` is
+the same collection as `list(lm.vocab)`, possibly in another order.)
+
+nltk behaviours that are reproduced on purpose
+---------------------------------------------
+* Kneser-Ney's lowest level is the continuation probability N1+(. w) / N1+(. .) (how many
+  distinct words precede `w`, over the number of distinct bigram types), with no uniform term.
+  `<UNK>` never follows anything in training, so under Kneser-Ney an unknown word has
+  probability 0: `logprob` is `-inf` and the perplexity of any text with an unknown word is `inf`
+  (nltk gives the same). Use add-k smoothing to score text with unknown words.
+* Only the highest order uses raw counts: alpha = max(c(ctx w) - d, 0) / c(ctx .) and
+  gamma = d * N1+(ctx .) / c(ctx .). Lower orders use continuation counts,
+  alpha = max(N1+(. ctx w) - d, 0) / N1+(. ctx .), but their gamma's numerator is still
+  N1+(ctx .) from *raw* counts. Where the two differ (a context that starts a sentence, e.g.
+  `<s>` in a trigram model, which is followed by `<s>` but never preceded by anything) the
+  probabilities for that context do not sum to exactly 1, in nltk and here.
+* A context never seen in training contributes alpha = 0, gamma = 1 (its lower order is used).
+* nltk's Kneser-Ney cannot score anything with `order=1` (its unigram level divides by the
+  number of bigram types, which an order-1 model never counts: ZeroDivisionError), so
+  `NgramModel(1, "kneser_ney")` raises ValueError.
+* Unlike nltk's `fit`, which adds to the counts it already holds, `fit` here starts afresh.
 """
 
 from __future__ import annotations
@@ -15,7 +77,7 @@ from nltk.lm import KneserNeyInterpolated, Laplace, Lidstone
 from nltk.lm.preprocessing import pad_both_ends, padded_everygram_pipeline
 from nltk.util import ngrams
 
-from rnnlab.ngram import EOS, UNK, NgramModel
+from rnnlab.tasks.lm.ngram import EOS, UNK, NgramModel
 
 REL = 1e-6
 WORDS = [f"w{i:02d}" for i in range(24)]

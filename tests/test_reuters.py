@@ -9,17 +9,14 @@ from pathlib import Path, PurePosixPath
 import pandas as pd
 import pytest
 
-from rnnlab.reuters import (
+from rnnlab.corpora.reuters import (
     CANONICAL_COUNTS,
-    N_DOCUMENTS,
-    REUT2_FILES,
     SCHEMES,
     dataset_counts,
-    decode_entities,
     label_names,
     make_dataset,
-    parse_reuters,
 )
+from rnnlab.corpora.reuters_sgml import N_DOCUMENTS, REUT2_FILES, decode_entities, parse_reuters
 
 TARBALL = "reuters21578_files.tar.gz"
 

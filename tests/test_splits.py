@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from rnnlab.splits import carve_validation
+from rnnlab.text.splits import carve_validation
 
 
 def table():

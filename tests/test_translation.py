@@ -1,21 +1,26 @@
 """Portuguese–English: Anki parsing, the leak-free split, vocabularies, models, decoding, scores."""
 
 import dataclasses
-import json
 import re
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from rnnlab.config import PrepareParams, TranslationTrainParams
-from rnnlab.por_eng import (
+from rnnlab.core.errors import DataError
+from rnnlab.core.params import from_mapping
+from rnnlab.corpora.por_eng import (
+    PorEngParams,
     clean_pairs,
     grouped_split,
-    normalize_sentence,
     prepare_por_eng,
     read_anki,
 )
+from rnnlab.tasks.translate import data, decode, score
+from rnnlab.tasks.translate.data import END, START
+from rnnlab.tasks.translate.model import build_translator
+from rnnlab.tasks.translate.params import TranslationTrainParams
+from rnnlab.text.tokenize import normalize_sentence
 
 PAIRS = [  # (English, Portuguese): two translations of one sentence, a duplicate, a long pair
     ("I like to read books.", "Eu gosto de ler livros."),
@@ -38,7 +43,7 @@ def write_anki(folder, pairs=PAIRS):
 
 def prepare_params(**overrides):
     values = dict(corpus="por_eng", val_fraction=0.25, test_fraction=0.25, seed=1, max_words=6)
-    return PrepareParams(**(values | overrides))
+    return PorEngParams(**(values | overrides))
 
 
 @pytest.mark.parametrize("raw, expected", [
@@ -70,7 +75,7 @@ def test_read_anki_refuses_non_utf8_naming_the_line(tmp_path):
 
 
 def test_read_anki_missing_file_says_to_download(tmp_path):
-    with pytest.raises(FileNotFoundError, match="run the download stage"):
+    with pytest.raises(DataError, match="run the download stage"):
         read_anki(tmp_path / "por.txt")
 
 
@@ -118,16 +123,15 @@ def test_prepare_por_eng_refuses_bad_max_words(tmp_path):
 
 # -- vocabularies, arrays, scores (no model) ---------------------------------------------------
 
-translation = pytest.importorskip("rnnlab.translation")
-
-
 def train_params(**overrides) -> TranslationTrainParams:
+    """Checked as the params stage checks an entry; `attention=None` drops the key for a `basic`
+    model (as `attention: null` does in params.yaml)."""
     values = dict(data="toy", seed=0, architecture="attention", attention="luong", cell="gru",
                   bidirectional=True, embedding_dim=8, units=8, dropout=0.0,
                   max_tokens_source=None, max_tokens_target=None, min_freq=1, optimizer="adam",
                   learning_rate=0.01, clipnorm=None, batch_size=8, epochs=1, patience=1,
                   deterministic=False)
-    return TranslationTrainParams(**(values | overrides))
+    return from_mapping(TranslationTrainParams, values | overrides, "test")
 
 
 TOY = pd.DataFrame({
@@ -140,16 +144,16 @@ TOY = pd.DataFrame({
 
 
 def test_vocabularies_come_from_training_pairs_and_have_start_and_end():
-    source, target = translation.build_vocabs(TOY[TOY["split"] == "train"], train_params())
+    source, target = data.build_vocabs(TOY[TOY["split"] == "train"], train_params())
     assert "tenho" not in source.index and "gosto" in source.index  # "tenho" is only in val
-    assert {translation.START, translation.END} <= set(target.index)
+    assert {START, END} <= set(target.index)
     assert source.tokens[:2] == ["", "[UNK]"] and target.tokens[:2] == ["", "[UNK]"]
 
 
 def test_arrays_shift_the_target_by_one_and_mask_padding():
-    source, target = translation.build_vocabs(TOY, train_params())
-    (x, t_in), t_out, weights = translation.arrays(TOY.iloc[:2], source, target)
-    start, end = target.index[translation.START], target.index[translation.END]
+    source, target = data.build_vocabs(TOY, train_params())
+    (x, t_in), t_out, weights = data.arrays(TOY.iloc[:2], source, target)
+    start, end = target.index[START], target.index[END]
     assert x.shape == (2, 4) and t_in.shape == t_out.shape == (2, 5)
     assert (t_in[:, 0] == start).all() and (t_in[:, 1:] == t_out[:, :-1]).sum() >= 6
     assert t_out[0].tolist() == target.encode("i like cats") + [end, 0]
@@ -158,20 +162,20 @@ def test_arrays_shift_the_target_by_one_and_mask_padding():
 
 def test_corpus_scores_accept_a_varying_number_of_references():
     references = [["i like cats", "i love cats"], ["he has a black cat"]]
-    perfect = translation.corpus_scores(["i love cats", "he has a black cat"], references)
+    perfect = score.corpus_scores(["i love cats", "he has a black cat"], references)
     assert perfect == {"bleu": 100.0, "chrf": 100.0}
-    worse = translation.corpus_scores(["i love dogs", "he has a cat"], references)
+    worse = score.corpus_scores(["i love dogs", "he has a cat"], references)
     assert worse["bleu"] < 100.0 and worse["chrf"] < 100.0
 
 
 def test_references_by_source_groups_every_translation():
     table = pd.DataFrame({"text": ["a b", "c d", "a b"], "target": ["x", "y", "z"]})
-    assert translation.references_by_source(table) == (["a b", "c d"], [["x", "z"], ["y"]])
+    assert score.references_by_source(table) == (["a b", "c d"], [["x", "z"], ["y"]])
 
 
 def test_retrieval_baseline_takes_the_pair_sharing_most_words():
     train = TOY[TOY["split"] == "train"]
-    assert translation.retrieval_baseline(train, ["ele tem um cão", "eu gosto de cães"]) == [
+    assert score.retrieval_baseline(train, ["ele tem um cão", "eu gosto de cães"]) == [
         "he has a cat", "i like cats"]
 
 
@@ -180,32 +184,31 @@ def test_retrieval_baseline_takes_the_pair_sharing_most_words():
 def save_toy_model(folder, params, train_epochs=0, repeats=1):
     """A (briefly trained) model saved the way the train stage saves one; `repeats` copies of
     the toy pairs make an epoch (fewer, longer epochs: Keras has a fixed cost per epoch)."""
-    from rnnlab.training import set_seeds
+    from rnnlab.core.model_folder import save_model_folder
+    from rnnlab.tasks.fit import set_seeds
 
     set_seeds(params.seed, False)
-    source, target = translation.build_vocabs(TOY, params)
-    model = translation.build_translator(params, len(source), len(target))
+    source, target = data.build_vocabs(TOY, params)
+    model = build_translator(params, len(source), len(target))
     if train_epochs:
-        (source_ids, target_in), target_out, weights = translation.arrays(TOY, source, target)
+        (source_ids, target_in), target_out, weights = data.arrays(TOY, source, target)
         copies = [np.concatenate([a] * repeats) for a in (source_ids, target_in, target_out,
                                                          weights)]
         model.fit(copies[:2], copies[2], sample_weight=copies[3], epochs=train_epochs,
                   verbose=0, batch_size=8)
-    folder.mkdir(parents=True, exist_ok=True)
-    model.save(folder / "model.keras")
-    source.save(folder / "source_vocab.json")
-    target.save(folder / "target_vocab.json")
-    (folder / "meta.json").write_text(json.dumps({"params": dataclasses.asdict(params),
-                                                  "max_source_words": 4, "epochs_run": 1}))
+    save_model_folder(folder, model, "translate",
+                      {"params": dataclasses.asdict(params), "max_source_words": 4,
+                       "epochs_run": 1},
+                      {"source_vocab.json": source, "target_vocab.json": target})
     return model
 
 
 CONFIGS = [
-    dict(architecture="basic", bidirectional=False),
+    dict(architecture="basic", attention=None, bidirectional=False),
     dict(architecture="attention", attention="luong"),
     dict(architecture="attention", attention="bahdanau", cell="lstm"),
     dict(architecture="attention", attention="bahdanau", bidirectional=False),
-    dict(architecture="basic", cell="lstm", bidirectional=True),
+    dict(architecture="basic", attention=None, cell="lstm", bidirectional=True),
 ]
 
 
@@ -214,9 +217,9 @@ def test_step_decoder_reproduces_the_teacher_forced_model(tmp_path, config):
     """One decoder step at a time, from a saved and reloaded model, gives the training model's
     logits: the decoding models share its layers and its source padding mask."""
     save_toy_model(tmp_path, train_params(**config))
-    translator = translation.Translator(tmp_path)
+    translator = decode.Translator(tmp_path)
     pairs = TOY.iloc[[0, 1]]  # sources of 4 words; one padded to 6 below
-    (x, t_in), _, _ = translation.arrays(pairs, translator.source, translator.target)
+    (x, t_in), _, _ = data.arrays(pairs, translator.source, translator.target)
     x = np.pad(x, ((0, 0), (0, 2)))
     x[1, 4:] = 0
     full = np.asarray(translator.model.predict_on_batch([x, t_in]))
@@ -230,21 +233,21 @@ def test_step_decoder_reproduces_the_teacher_forced_model(tmp_path, config):
 
 def test_beam_of_one_is_greedy_and_wider_beams_stay_bounded(tmp_path):
     save_toy_model(tmp_path, train_params(), train_epochs=1)
-    translator = translation.Translator(tmp_path)
+    translator = decode.Translator(tmp_path)
     texts = TOY["text"].tolist()
     greedy = translator.translate(texts, 1, 1.0, max_output_len=7, max_input_words=10)
     assert translator.translate(texts, 1, 0.0, 7, 10) == greedy
     for beam in (2, 4):
         out = translator.translate(texts, beam, 0.6, max_output_len=3, max_input_words=10)
         assert len(out) == len(texts) and all(len(t.split()) <= 3 for t in out)
-        assert not any(token in t for t in out for token in (translation.START, translation.END,
+        assert not any(token in t for t in out for token in (START, END,
                                                              "[UNK]"))
 
 
 def test_trained_toy_translator_translates_its_training_sentences(tmp_path):
     params = train_params(embedding_dim=16, units=16)
     save_toy_model(tmp_path, params, train_epochs=6, repeats=60)  # 270 steps of 8
-    translator = translation.Translator(tmp_path)
+    translator = decode.Translator(tmp_path)
     train = TOY[TOY["split"] == "train"]
     for beam in (1, 3):
         assert translator.translate(train["text"].tolist(), beam, 1.0, 10, 10) == \
@@ -261,12 +264,12 @@ def test_trained_toy_translator_translates_its_training_sentences(tmp_path):
 ])
 def test_untranslatable_input_is_refused_in_one_line(tmp_path, text, message):
     save_toy_model(tmp_path, train_params())
-    translator = translation.Translator(tmp_path)
-    with pytest.raises(translation.TranslationInputError, match=re.escape(message)):
+    translator = decode.Translator(tmp_path)
+    with pytest.raises(decode.TranslationInputError, match=re.escape(message)):
         translator.translate([text], 2, 1.0, 5, max_input_words=10)
     assert translator._models is None  # refused before Keras loaded the model
 
 
 def test_missing_model_says_how_to_get_one(tmp_path):
-    with pytest.raises(FileNotFoundError, match="no trained model"):
-        translation.Translator(tmp_path)
+    with pytest.raises(DataError, match="no trained model"):
+        decode.Translator(tmp_path)

@@ -2,9 +2,9 @@ import keras
 import numpy as np
 import pytest
 
-from rnnlab.sequences import ngram_prefixes, pad_sequences, sliding_windows, texts_to_sequences
-from rnnlab.text import strip_markup, tokenize
-from rnnlab.vocab import OOV_ID, PAD_ID, Vocab, build_vocab
+from rnnlab.text.sequences import ngram_prefixes, pad_sequences, sliding_windows, texts_to_sequences
+from rnnlab.text.tokenize import strip_markup, tokenize
+from rnnlab.text.vocab import OOV_ID, PAD_ID, Vocab, build_vocab
 
 TEXTS = ["the cat sat", "the dog sat", "a cat, a dog!", "The end."]
 

@@ -1,0 +1,170 @@
+"""Reuters-21578: the R8, R52 and Keras-like 46-topic datasets from the parsed documents.
+
+`reuters_sgml.parse_reuters` reads the 22 `reut2-NNN.sgm` files of Distribution 1.0 into one
+row per `<REUTERS>` document; `make_dataset` turns that table into a labelled train/test set.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from rnnlab.core.errors import DataError
+from rnnlab.core.params import value
+from rnnlab.corpora.reuters_sgml import parse_reuters
+from rnnlab.text.splits import carve_validation
+
+R8_TOPICS: frozenset[str] = frozenset(
+    {"earn", "acq", "crude", "trade", "money-fx", "interest", "ship", "grain"}
+)
+SCHEMES: tuple[str, ...] = ("r8", "r52", "reuters46")
+# What each scheme gives on the canonical corpus (train, test, classes); reuters46 with the
+# default test_fraction=0.2. Kept here so pipeline stages and tests check the same numbers.
+CANONICAL_COUNTS: dict[str, tuple[int, int, int]] = {
+    "r8": (5_485, 2_189, 8),
+    "r52": (6_532, 2_568, 52),
+    "reuters46": (8_982, 2_246, 46),
+}
+REUTERS46_MIN_DOCS = 14
+
+def corpus_counts(docs: pd.DataFrame) -> dict[str, int]:
+    """Counts worth logging after parsing (documents, splits, TEXT types, topic presence)."""
+    counts = {"documents": len(docs)}
+    for column in ("lewis_split", "topics_attr", "text_type"):
+        for level, n in sorted(docs[column].value_counts().items()):
+            counts[f"{column}={level}"] = int(n)
+    counts["with_topics"] = int(docs["topics"].map(len).gt(0).sum())
+    counts["empty_text"] = int(docs["text"].eq("").sum())
+    return counts
+
+
+def _modapte_single_label(docs: pd.DataFrame) -> pd.DataFrame:
+    keep = (
+        docs["lewis_split"].isin(["TRAIN", "TEST"])
+        & docs["topics_attr"].eq("YES")
+        & docs["topics"].map(len).eq(1)
+    )
+    single = docs.loc[keep]
+    return pd.DataFrame(
+        {
+            "id": single["id"].to_numpy(),
+            "text": single["text"].to_numpy(),
+            "label": single["topics"].map(lambda topics: topics[0]).to_numpy(),
+            "split": single["lewis_split"].str.lower().to_numpy(),
+        }
+    )
+
+
+def make_dataset(
+    docs: pd.DataFrame, scheme: str, seed: int, test_fraction: float = 0.2
+) -> pd.DataFrame:
+    """Build a labelled train/test set from `parse_reuters` output.
+
+    Returns columns `id` (NEWID, for tracing and later validation carving), `text`, `label`
+    (topic name, str) and `split` ("train" / "test"), rows in NEWID order. No validation split
+    is made here.
+
+    Schemes:
+    - `r8`: single-label ModApte: LEWISSPLIT TRAIN/TEST, TOPICS="YES", exactly one `<D>` topic;
+      keep earn, acq, crude, trade, money-fx, interest, ship, grain. 5,485 train / 2,189 test.
+    - `r52`: the same single-label ModApte documents, keeping every topic with at least one
+      train and one test document: 52 topics, 6,532 train / 2,568 test.
+      For r8 and r52 the split is ModApte's own, so `seed` and `test_fraction` are unused.
+    - `reuters46`: the size of Keras's `reuters.load_data` set: every document with at least
+      one `<D>` in TOPICS, whatever its TOPICS attribute (YES/NO/BYPASS) or LEWISSPLIT
+      (NOT-USED included), labelled by its FIRST listed topic, keeping the topics that label at
+      least 14 such documents: 11,228 documents in 46 topics. Split like Keras: indices in NEWID
+      order shuffled by `np.random.RandomState(seed).shuffle`, the first
+      `int(n * (1 - test_fraction))` are train (8,982 / 2,246 at 0.2). Only the sizes match
+      Keras; its exact documents and order are not reproduced.
+
+    Unknown `scheme` raises `ValueError`.
+    """
+    if scheme not in SCHEMES:
+        raise DataError(f"unknown Reuters scheme {scheme!r}; expected one of {', '.join(SCHEMES)}")
+    missing = {"id", "text", "topics", "lewis_split", "topics_attr"} - set(docs.columns)
+    if missing:
+        raise DataError(f"docs lacks columns {sorted(missing)}; pass parse_reuters output")
+    docs = docs.sort_values("id", kind="stable")
+    if scheme in ("r8", "r52"):
+        single = _modapte_single_label(docs)
+        if scheme == "r8":
+            keep = single["label"].isin(R8_TOPICS)
+        else:
+            splits_per_label = single.groupby("label")["split"].nunique()
+            keep = single["label"].map(splits_per_label).eq(2)
+        return single.loc[keep].reset_index(drop=True)
+
+    if not 0.0 < test_fraction < 1.0:
+        raise DataError(f"test_fraction must be in (0, 1), got {test_fraction}")
+    labelled = docs.loc[docs["topics"].map(len).gt(0)]
+    first = labelled["topics"].map(lambda topics: topics[0])
+    sizes = first.value_counts()
+    keep = first.map(sizes).ge(REUTERS46_MIN_DOCS)
+    kept = labelled.loc[keep]
+    n = len(kept)
+    indices = np.arange(n)
+    np.random.RandomState(seed).shuffle(indices)
+    n_train = int(n * (1 - test_fraction))
+    split = np.empty(n, dtype=object)
+    split[indices[:n_train]] = "train"
+    split[indices[n_train:]] = "test"
+    return pd.DataFrame(
+        {
+            "id": kept["id"].to_numpy(),
+            "text": kept["text"].to_numpy(),
+            "label": first.loc[keep].to_numpy(),
+            "split": split.astype(str),
+        }
+    )
+
+
+def label_names(dataset: pd.DataFrame) -> list[str]:
+    """Class names in a deterministic order: by train frequency, descending, then by name.
+
+    Labels only seen outside the train split (none in the schemes here) come last, by name.
+    The index of a name in this list is the class id a model should use.
+    """
+    train = dataset.loc[dataset["split"].eq("train"), "label"].value_counts()
+    labels = sorted(set(dataset["label"]))
+    return sorted(labels, key=lambda label: (-int(train.get(label, 0)), label))
+
+
+def dataset_counts(dataset: pd.DataFrame) -> dict[str, int]:
+    """Train / test / class counts of a `make_dataset` result, for logs and metrics."""
+    return {
+        "train": int(dataset["split"].eq("train").sum()),
+        "test": int(dataset["split"].eq("test").sum()),
+        "classes": int(dataset["label"].nunique()),
+    }
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ReutersParams:
+    corpus: Literal["reuters"]
+    scheme: Literal["r8", "r52", "reuters46"]  # which Reuters dataset to build
+    val_fraction: float = value(gt=0, lt=1)  # share of the training text held out for validation
+    seed: int
+
+
+def prepare_reuters(raw_dir: Path, params: ReutersParams) -> pd.DataFrame:
+    """One scheme's table for the pipeline: integer labels, names, and a seeded validation split.
+
+    Class ids follow `label_names` (train frequency, then name). Validation is carved from
+    train, stratified where every class has at least two training documents.
+    """
+    dataset = make_dataset(parse_reuters(raw_dir), params.scheme, params.seed)
+    names = label_names(dataset)
+    ids = {name: i for i, name in enumerate(names)}
+    table = pd.DataFrame({
+        "id": dataset["id"].astype(str).to_numpy(),
+        "text": dataset["text"].to_numpy(),
+        "label": dataset["label"].map(ids).astype(int).to_numpy(),
+        "split": dataset["split"].to_numpy(),
+        "label_name": dataset["label"].to_numpy(),
+    })
+    return carve_validation(table, params.val_fraction, params.seed)

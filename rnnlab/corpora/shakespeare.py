@@ -1,0 +1,23 @@
+"""Karpathy's tiny-shakespeare, split by position as nanoGPT does (first 90% train)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+from rnnlab.core.files import read_text
+from rnnlab.core.params import value
+from rnnlab.text.lines import split_by_position
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ShakespeareParams:
+    corpus: Literal["shakespeare"]
+    val_fraction: float = value(gt=0, lt=1)  # the last share of the characters
+
+
+def prepare_shakespeare(raw_dir: Path, params: ShakespeareParams) -> pd.DataFrame:
+    return split_by_position(read_text(raw_dir / "input.txt"), params.val_fraction)

@@ -1,0 +1,34 @@
+"""Sheldon Cooper quotes, one per line; single lines are held out at random (seeded).
+
+The file repeats many quotes and has blank lines between some; a held-out quote that is also in
+the training text would measure memory, not modelling, so blank and repeated lines are dropped
+(the first occurrence kept) before splitting.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+from rnnlab.core.files import read_text
+from rnnlab.core.params import value
+from rnnlab.text.lines import split_lines
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SheldonParams:
+    corpus: Literal["sheldon"]
+    val_fraction: float = value(gt=0, lt=1)
+    block_lines: int = value(ge=1)  # hold out blocks of this many quotes (1: single quotes)
+    seed: int
+    test_fraction: float = value(0.0, ge=0, lt=1)
+
+
+def prepare_sheldon(raw_dir: Path, params: SheldonParams) -> pd.DataFrame:
+    lines = read_text(raw_dir / "sheldon.txt").splitlines()
+    quotes = list(dict.fromkeys(line.strip() for line in lines if line.strip()))
+    return split_lines("\n".join(quotes) + "\n", params.block_lines, params.val_fraction,
+                       params.test_fraction, params.seed)

@@ -1,0 +1,32 @@
+"""Shakespeare's sonnets (the TensorFlow course's `sonnets.txt`), for word-level models.
+
+The file has no sonnet numbers or blank lines; a sonnet is 14 lines, so whole 14-line blocks
+(`block_lines`) are held out, which keeps a held-out sonnet's lines together.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+from rnnlab.core.files import read_text
+from rnnlab.core.params import value
+from rnnlab.text.lines import split_lines
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SonnetsParams:
+    corpus: Literal["sonnets"]
+    val_fraction: float = value(gt=0, lt=1)
+    test_fraction: float = value(gt=0, lt=1)
+    block_lines: int = value(ge=1)  # hold out whole blocks of this many lines (a sonnet: 14)
+    seed: int
+
+
+def prepare_sonnets(raw_dir: Path, params: SonnetsParams) -> pd.DataFrame:
+    text = read_text(raw_dir / "sonnets.txt")
+    return split_lines(text, params.block_lines, params.val_fraction, params.test_fraction,
+                       params.seed)

@@ -1,0 +1,1 @@
+"""What a person reads: the README's figures and the results summary."""

@@ -1,0 +1,1 @@
+"""Text classification: sentiment (IMDB) and topics (Reuters R8, R52, reuters46)."""

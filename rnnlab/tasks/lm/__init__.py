@@ -1,0 +1,1 @@
+"""Language models: n-gram baselines and recurrent models, held-out loss and generation."""

@@ -1,0 +1,1 @@
+"""Translation: encoder–decoders with attention, greedy and beam decoding, BLEU and chrF."""
