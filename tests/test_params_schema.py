@@ -1,0 +1,163 @@
+"""The params schema: ranges, keys that apply only sometimes, merge keys, duplicate keys, rules
+across sections, and what the params stage writes (each entry resolved)."""
+
+import dataclasses
+
+import pytest
+import yaml
+from conftest import ROOT
+
+from rnnlab.core.errors import ParamsError
+from rnnlab.core.params import from_mapping, read_yaml, resolved
+from rnnlab.sections import load_all_params
+from rnnlab.tasks.classify.params import TrainParams
+from rnnlab.tasks.lm.params import LMSequencesParams
+from rnnlab.text.vocab import VocabParams
+
+
+def real(section: str, name: str) -> dict:
+    return dict(yaml.safe_load((ROOT / "params.yaml").read_text())[section][name])
+
+
+def train(**changes) -> dict:
+    return {k: v for k, v in (real("train", "r8") | changes).items() if v is not ...}
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("units", 0, "expected a value ≥ 1, got 0"),
+    ("layers", 0, "expected a value ≥ 1, got 0"),
+    ("learning_rate", -1, "expected a value > 0, got -1.0"),
+    ("learning_rate", float("nan"), "expected a finite number, got nan"),
+    ("dropout", 1.0, "expected a value ≥ 0 and < 1, got 1.0"),
+    ("recurrent_dropout", 1.5, "expected a value ≥ 0 and < 1, got 1.5"),
+    ("epochs", -1, "expected a value ≥ 1, got -1"),
+    ("batch_size", 0, "expected a value ≥ 1, got 0"),
+    ("clipnorm", 0, "expected a value > 0, got 0.0"),
+])
+def test_out_of_range_values_name_the_key_and_the_range(key, value, message):
+    with pytest.raises(ParamsError) as err:
+        from_mapping(TrainParams, train(**{key: value}), "params.yaml: train.r8")
+    assert str(err.value) == f"params.yaml: train.r8.{key}: {message}"
+
+
+def test_a_list_is_checked_element_by_element():
+    values = real("train_lm", "sonnets") | {"units": [150, 0]}
+    from rnnlab.tasks.lm.params import TrainLMParams
+
+    with pytest.raises(ParamsError, match=r"train_lm.sonnets.units: expected a value ≥ 1, got 0"):
+        from_mapping(TrainLMParams, values, "params.yaml: train_lm.sonnets")
+    with pytest.raises(ParamsError, match=r"sonnets.bidirectional: lists 2 values for 3 layers"):
+        from_mapping(TrainLMParams, values | {"units": [1, 2, 3]}, "params.yaml: train_lm.sonnets")
+
+
+def test_a_key_that_does_not_apply_is_refused_and_says_when_it_does():
+    with pytest.raises(ParamsError) as err:
+        from_mapping(TrainParams, train(embedding_dim=64), "params.yaml: train.r8")
+    assert str(err.value) == ("params.yaml: train.r8.embedding_dim: does not apply to this entry "
+                              "(embedding: learned only; GloVe fixes its own size); remove it")
+    with pytest.raises(ParamsError, match=r"train.r8.conv_kernel: does not apply"):
+        from_mapping(TrainParams, train(conv_kernel=5), "params.yaml: train.r8")
+
+
+def test_a_key_that_applies_is_required_or_takes_its_default():
+    with pytest.raises(ParamsError, match=r"train.r8.embedding_dim: missing key \(embedding: "
+                                          r"learned only"):
+        from_mapping(TrainParams, train(embedding="learned"), "params.yaml: train.r8")
+    with pytest.raises(ParamsError, match=r"train.r8.conv_kernel: missing key"):
+        from_mapping(TrainParams, train(conv_filters=32, conv_pool=2), "params.yaml: train.r8")
+    deep = from_mapping(TrainParams, train(layers=2), "here")
+    assert deep.between_dense == 0  # the default of a key that applies once layers > 1
+    assert resolved(deep)["between_dense"] == 0
+
+
+def test_null_on_a_sometimes_key_means_not_set():
+    """How a merged entry drops a key it inherits: `{<<: *attention_model, attention: null}`."""
+    entry = from_mapping(TrainParams, train(embedding_dim=None), "here")
+    assert entry.embedding_dim is None and "embedding_dim" not in resolved(entry)
+
+
+def test_resolved_fills_defaults_and_leaves_out_what_does_not_apply():
+    vocab = from_mapping(VocabParams, {"level": "word", "standardize": "keras",
+                                       "max_tokens": 100, "min_freq": 1}, "here")
+    assert resolved(vocab) == {"level": "word", "standardize": "keras", "max_tokens": 100,
+                               "min_freq": 1, "end_of_line": False}
+    prefixes = from_mapping(LMSequencesParams, {"recipe": "prefixes"}, "here")
+    assert resolved(prefixes) == {"recipe": "prefixes", "maxlen": None}
+
+
+def test_changing_a_default_changes_the_resolved_entry(monkeypatch):
+    """So the stage whose entry it is re-runs: the params stage writes resolved entries."""
+    values = {"level": "word", "standardize": "keras", "max_tokens": 100, "min_freq": 1}
+    before = resolved(from_mapping(VocabParams, values, "here"))
+    changed = dataclasses.make_dataclass("VocabParams", [("end_of_line", bool, True)],
+                                         bases=(VocabParams,), frozen=True, kw_only=True)
+    after = resolved(from_mapping(changed, values, "here"))
+    assert before["end_of_line"] is False and after["end_of_line"] is True
+
+
+def test_duplicate_keys_are_refused_naming_the_line(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text("train:\n  r8: {units: 1}\n  r8: {units: 2}\n")
+    with pytest.raises(ParamsError, match=r"params.yaml: not valid YAML \(duplicate key 'r8' "
+                                          r"in \"<unicode string>\", line 3"):
+        read_yaml(path)
+    path.write_text("vocab: {}\nvocab: {}\n")
+    with pytest.raises(ParamsError, match="duplicate key 'vocab'"):
+        read_yaml(path)
+
+
+def test_merge_keys_give_each_entry_its_own_values(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text("a:\n  x: &base {p: 1, q: 2}\n  y: {<<: *base, q: 3}\n")
+    assert read_yaml(path) == {"a": {"x": {"p": 1, "q": 2}, "y": {"p": 1, "q": 3}}}
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", "expected a mapping of stage sections, got an empty file"),
+    ("- a\n- b\n", "expected a mapping of stage sections, got list"),
+    ("vocab:\n", "vocab: expected a mapping of entries"),
+    ("vocab: {a: [\n", "not valid YAML"),
+])
+def test_an_empty_or_malformed_params_file_is_one_line(tmp_path, text, message):
+    path = tmp_path / "params.yaml"
+    path.write_text(text)
+    with pytest.raises(ParamsError, match=message):
+        load_all_params(path)
+
+
+def test_prepare_entries_are_checked_by_their_corpus_schema(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text("prepare:\n  r8: {corpus: reuters, scheme: r8, val_fraction: 0.1, seed: 1, "
+                    "block_lines: 14}\n")
+    with pytest.raises(ParamsError, match=r"prepare.r8.block_lines: unknown key"):
+        load_all_params(path)
+    path.write_text("prepare:\n  x: {corpus: nosuch}\n")
+    with pytest.raises(ParamsError, match=r"prepare.x.corpus: expected one of imdb \| reuters"):
+        load_all_params(path)
+    path.write_text("prepare:\n  x: {corpus: imdb, val_fraction: 0, seed: 1}\n")
+    with pytest.raises(ParamsError, match=r"prepare.x.val_fraction: expected a value > 0"):
+        load_all_params(path)
+
+
+def test_rules_across_sections(tmp_path):
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    path = tmp_path / "params.yaml"
+    params["evaluate_lm"]["sonnets"]["eval_window"] = 200
+    path.write_text(yaml.safe_dump(params))
+    with pytest.raises(ParamsError, match=r"evaluate_lm.sonnets.eval_window: does not apply to "
+                                          r"this entry \(lm_sequences.sonnets.recipe is prefixes"):
+        load_all_params(path)
+    del params["evaluate_lm"]["sonnets"]["eval_window"]
+    params["evaluate_translation"]["por_eng"]["data"] = "other"
+    path.write_text(yaml.safe_dump(params))
+    with pytest.raises(ParamsError, match=r"evaluate_translation.por_eng.data: is 'other' but "
+                                          r"train_translation.por_eng.data is 'por_eng'"):
+        load_all_params(path)
+
+
+def test_the_real_file_shares_its_blocks_and_stays_short():
+    text = (ROOT / "params.yaml").read_text()
+    assert text.count("<<: *") >= 20 and len(text.splitlines()) <= 270
+    entries = load_all_params(ROOT / "params.yaml")
+    assert entries["train"]["r52"] == entries["train"]["r8"]  # one block, written once
+    assert entries["train"]["imdb"].pooling == "last"  # a merged entry's own override
