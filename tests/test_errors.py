@@ -58,6 +58,14 @@ def model_folder(root, task, family):
     (folder / "model.keras").write_bytes(b"PK\x05\x06" + bytes(18))  # an empty zip
     (folder / "meta.json").write_text(json.dumps({"family": family, "task": task,
                                                   "label_names": ["neg", "pos"]}))
+    return folder
+
+
+def complete_classifier(root, task):
+    folder = model_folder(root, task, "classify")
+    meta = json.loads((folder / "meta.json").read_text())
+    meta |= {"maxlen": 10, "padding": "post", "truncating": "post", "unknown": "oov"}
+    (folder / "meta.json").write_text(json.dumps(meta))
     (folder / "vocab.json").write_text(json.dumps({"level": "word", "standardize": "keras",
                                                    "index_word": ["", "[UNK]"]}))
     return folder
@@ -97,7 +105,7 @@ def test_predict_refuses_a_top_below_one(tmp_path, top):
 def test_a_damaged_keras_file_is_one_line(tmp_path):
     from rnnlab.tasks.classify.predict import Classifier
 
-    folder = model_folder(tmp_path, "imdb", "classify")
+    folder = complete_classifier(tmp_path, "imdb")
     (folder / "model.keras").write_bytes(b"not a zip at all")
     with pytest.raises(DataError, match=r"model.keras: not a loadable Keras model"):
         _ = Classifier(folder).model
@@ -126,3 +134,12 @@ def test_an_ngram_model_is_data_and_a_pickle_in_it_is_refused(tmp_path):
         load_npz(tmp_path / "evil.npz")
     with pytest.raises(DataError, match=r"nothing.npz: no n-gram model"):
         load_scorer(tmp_path / "nothing.npz")
+
+
+def test_a_model_folder_without_the_keys_its_family_needs_is_one_line(tmp_path):
+    from rnnlab.tasks.classify.predict import Classifier
+
+    folder = model_folder(tmp_path, "imdb", "classify")
+    with pytest.raises(DataError, match=r"meta.json: no maxlen, padding, truncating, unknown "
+                                        r"\(a damaged model folder"):
+        Classifier(folder)

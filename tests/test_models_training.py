@@ -58,14 +58,26 @@ def test_predict_restores_the_original_order():
 @pytest.mark.parametrize("cell", ["simple_rnn", "lstm", "gru"])
 @pytest.mark.parametrize("bidirectional", [False, True])
 def test_builder_makes_each_cell_and_direction(cell, bidirectional):
+    import keras
+
     from rnnlab.tasks.classify.model import build_classifier
 
     model = build_classifier(params(cell=cell, bidirectional=bidirectional, layers=2), 50, 2)
     layer_names = [layer.name for layer in model.layers]
     assert sum(cell in name for name in layer_names) == 2
     assert any(name.startswith("bi_") for name in layer_names) == bidirectional
-    out = model.predict(np.array([[2, 3, 4, 0]]), verbose=0)
-    assert out.shape == (1, 1) and 0 <= out[0, 0] <= 1
+    x = np.array([[2, 3, 4, 0], [7, 7, 1, 0]])
+    out = model.predict(x, verbose=0)
+    # the output is the sigmoid of one dense unit over the features below it, computed by hand
+    # from the layer's own weights: a softmax over one unit (always 1), a missing activation or
+    # a layer fed the wrong tensor all give other numbers
+    features = keras.Model(model.input, model.get_layer("probability").input).predict(x,
+                                                                                      verbose=0)
+    kernel, bias = model.get_layer("probability").get_weights()
+    assert features.shape == (2, 4 * (2 if bidirectional else 1)) and kernel.shape[1] == 1
+    logit = features.astype(np.float64) @ kernel + bias
+    np.testing.assert_allclose(out, 1 / (1 + np.exp(-logit)), rtol=1e-5, atol=1e-6)
+    assert out.shape == (2, 1) and not np.allclose(out, 0.5, atol=1e-4)
 
 
 def test_softmax_head_for_many_classes_and_glove_freezing():

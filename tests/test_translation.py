@@ -1,6 +1,7 @@
 """Portuguese–English: Anki parsing, the leak-free split, vocabularies, models, decoding, scores."""
 
 import dataclasses
+import itertools
 import re
 
 import numpy as np
@@ -181,17 +182,23 @@ def test_retrieval_baseline_takes_the_pair_sharing_most_words():
 
 # -- models and decoding ----------------------------------------------------------------------
 
-def save_toy_model(folder, params, train_epochs=0, repeats=1):
+def save_toy_model(folder, params, train_epochs=0, repeats=1, pairs=TOY, weight_seed=None):
     """A (briefly trained) model saved the way the train stage saves one; `repeats` copies of
-    the toy pairs make an epoch (fewer, longer epochs: Keras has a fixed cost per epoch)."""
+    the toy pairs make an epoch (fewer, longer epochs: Keras has a fixed cost per epoch).
+    `weight_seed`: every weight drawn from N(0, 2²) by NumPy instead, so the model is fixed by
+    the test whatever Keras' initializers do, and its next-word distributions are peaked."""
     from rnnlab.core.model_folder import save_model_folder
     from rnnlab.tasks.fit import set_seeds
 
     set_seeds(params.seed, False)
-    source, target = data.build_vocabs(TOY, params)
+    source, target = data.build_vocabs(pairs, params)
     model = build_translator(params, len(source), len(target))
+    if weight_seed is not None:
+        rng = np.random.default_rng(weight_seed)
+        model.set_weights([rng.normal(0.0, 2.0, w.shape).astype(w.dtype)
+                           for w in model.get_weights()])
     if train_epochs:
-        (source_ids, target_in), target_out, weights = data.arrays(TOY, source, target)
+        (source_ids, target_in), target_out, weights = data.arrays(pairs, source, target)
         copies = [np.concatenate([a] * repeats) for a in (source_ids, target_in, target_out,
                                                          weights)]
         model.fit(copies[:2], copies[2], sample_weight=copies[3], epochs=train_epochs,
@@ -254,6 +261,106 @@ def test_trained_toy_translator_translates_its_training_sentences(tmp_path):
             train["target"].tolist()
     # mixed case and punctuation are normalised as the training data was
     assert translator.translate(["Eu GOSTO de gatos!!"], 3, 1.0, 10, 10) == ["i like cats"]
+
+
+# -- beam search against exhaustive search ----------------------------------------------------
+
+TINY = pd.DataFrame({  # a target vocabulary of four words: "", [UNK], <start>, <end>, a b c d
+    "text": ["um dois", "dois tres quatro", "tres", "quatro um dois tres"],
+    "target": ["a b", "b c d", "c", "d a b c"],
+})
+# six sources of 1 to 4 words (source ids 2-5), post-padded as `encode_texts` pads them
+TINY_X = np.array([[2, 3, 0, 0], [3, 4, 5, 0], [4, 0, 0, 0], [5, 2, 3, 4], [2, 2, 0, 0],
+                   [5, 4, 3, 2]], dtype=np.int32)
+
+
+def step_log_probs(translator, x, max_len, words):
+    """{(sentence, prefix): log-probabilities of the next token} for every prefix of fewer than
+    `max_len` words, each prefix run from START through the translator's own encoder and
+    one-step decoder (`_step` masks PAD, OOV and START), one batch per prefix length."""
+    from scipy.special import log_softmax
+
+    encoded, *states = translator.encoder.predict_on_batch(x)
+    encoded, states, mask = np.asarray(encoded), [np.asarray(s) for s in states], x != 0
+    sentence, prefixes = np.arange(len(x)), [()] * len(x)
+    previous = np.full(len(x), translator.start_id, dtype=np.int32)
+    table = {}
+    for _ in range(max_len):
+        logits, states = translator._step(previous, states, encoded[sentence], mask[sentence])
+        for row, log_probs in enumerate(log_softmax(logits, axis=1)):
+            table[sentence[row], prefixes[row]] = log_probs
+        rows = np.repeat(np.arange(len(prefixes)), len(words))  # every prefix, one word longer
+        prefixes = [prefixes[r] + (w,) for r in range(len(prefixes)) for w in words]
+        sentence, states = sentence[rows], [s[rows] for s in states]
+        previous = np.tile(np.asarray(words, dtype=np.int32), len(rows) // len(words))
+    return table
+
+
+def every_hypothesis(log_probs, s, max_len, words, end, alpha):
+    """(score, words) of every output `_beam` can return for sentence `s`, best first: a
+    hypothesis of t words that then emits END scores (sum of the t + 1 log-probabilities,
+    END's included) / (t + 1) ** alpha; one cut off at max_len words without END scores
+    (sum of its max_len log-probabilities) / max_len ** alpha."""
+    out = []
+    for t in range(max_len + 1):
+        for prefix in itertools.product(words, repeat=t):
+            total = sum(log_probs[s, prefix[:i]][prefix[i]] for i in range(t))
+            if t < max_len:
+                out.append(((total + log_probs[s, prefix][end]) / (t + 1) ** alpha, list(prefix)))
+            else:
+                out.append((total / max_len ** alpha, list(prefix)))
+    return sorted(out, key=lambda h: -h[0])
+
+
+@pytest.mark.parametrize("config, weight_seed", [
+    (dict(architecture="attention", attention="luong", cell="gru", bidirectional=True), 2),
+    (dict(architecture="basic", attention=None, cell="lstm", bidirectional=False), 1),
+], ids=["luong-gru-bi", "basic-lstm"])
+def test_beam_search_finds_the_exhaustive_best_and_a_beam_of_one_is_greedy(tmp_path, config,
+                                                                           weight_seed):
+    save_toy_model(tmp_path, train_params(**config), pairs=TINY, weight_seed=weight_seed)
+    translator = decode.Translator(tmp_path)
+    assert translator.target.tokens[:2] == ["", "[UNK]"] and len(translator.target) == 8
+    words = [i for i in range(len(translator.target))
+             if i not in (0, 1, translator.start_id, translator.end_id)]  # a, b, c, d
+    max_len = 3
+    log_probs = step_log_probs(translator, TINY_X, max_len, words)
+    assert len(log_probs) == len(TINY_X) * (1 + 4 + 16)
+    for vector in log_probs.values():  # PAD, OOV and START can never come next
+        assert np.isneginf(vector[[0, 1, translator.start_id]]).all()
+        assert np.isfinite(vector[[*words, translator.end_id]]).all()
+    # 1 + 4 + 16 hypotheses end with END and 64 are cut off at 3 words: at most 4³ = 64 are
+    # ever live at once, so a beam of 64 drops none and must return the exhaustive best
+    exhaustive = {}
+    for alpha in (0.0, 1.0):
+        ranked = [every_hypothesis(log_probs, s, max_len, words, translator.end_id, alpha)
+                  for s in range(len(TINY_X))]
+        assert all(len(r) == 85 and r[0][0] - r[1][0] > 1e-3 for r in ranked)  # no near-tie
+        exhaustive[alpha] = [r[0][1] for r in ranked]
+        assert translator._beam(TINY_X, 64, alpha, max_len) == exhaustive[alpha]
+        # and through translate_ids, three batches of two sentences (batch_size // beam)
+        assert translator.translate_ids(TINY_X, 64, alpha, max_len, batch_size=128) == [
+            " ".join(translator.target.decode(ids)) for ids in exhaustive[alpha]]
+
+    # greedy by hand: the most probable next token after each prefix, until END or 3 words
+    by_hand = []
+    for s in range(len(TINY_X)):
+        prefix = ()
+        while len(prefix) < max_len:
+            token = int(np.argmax(log_probs[s, prefix]))
+            if token == translator.end_id:
+                break
+            prefix += (token,)
+        by_hand.append(list(prefix))
+    assert translator._greedy(TINY_X, max_len) == by_hand
+    for alpha in (0.0, 1.0):
+        assert translator._beam(TINY_X, 1, alpha, max_len) == by_hand
+        assert translator.translate_ids(TINY_X, 1, alpha, max_len) == [
+            " ".join(translator.target.decode(ids)) for ids in by_hand]
+    # the weights are chosen so that this test can fail: the exhaustive best is not always the
+    # greedy answer, and the length penalty changes the winner of some sentence
+    assert exhaustive[0.0] != by_hand or exhaustive[1.0] != by_hand
+    assert exhaustive[0.0] != exhaustive[1.0]
 
 
 @pytest.mark.parametrize("text, message", [

@@ -67,8 +67,9 @@ def make_byte_stable(path: Path) -> None:
                              compress_type=zipfile.ZIP_DEFLATED)
 
 
-def read_model_meta(folder: Path, family: str) -> dict:
-    """`meta.json` of a model folder of `family`; anything else is a `DataError` naming it."""
+def read_model_meta(folder: Path, family: str, required: tuple[str, ...] = ()) -> dict:
+    """`meta.json` of a model folder of `family` with the `required` keys; anything else is a
+    `DataError` naming the folder."""
     if not (folder / MODEL_FILE).is_file():
         raise DataError(f"{folder / MODEL_FILE}: no trained model (run `dvc repro` or "
                         "`dvc pull` first)")
@@ -77,6 +78,10 @@ def read_model_meta(folder: Path, family: str) -> dict:
         raise DataError(f"{folder / META_FILE}: not an rnnlab model folder (no `family`)")
     if meta["family"] != family:
         raise DataError(f"{folder}: a {meta['family']} model, expected a {family} model")
+    missing = [key for key in required if key not in meta]
+    if missing:
+        raise DataError(f"{folder / META_FILE}: no {', '.join(missing)} (a damaged model folder, "
+                        "or one written by another version: retrain or `dvc pull` it)")
     return meta
 
 

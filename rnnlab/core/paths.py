@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 DATA = Path("data")
@@ -24,53 +25,24 @@ def downloads() -> Path:
     return DATA / "downloads"
 
 
-def prepared(task: str) -> Path:
-    return DATA / "prepared" / f"{task}.parquet"
+def _per_task(folder: Path, suffix: str) -> Callable[[str], Path]:
+    """`folder/<task><suffix>`: the one naming scheme every task's files follow."""
+    def path(task: str) -> Path:
+        return folder / f"{task}{suffix}"
+
+    return path
 
 
-def vocab(task: str) -> Path:
-    return DATA / "vocab" / f"{task}.json"
-
-
-def sequences(task: str) -> Path:
-    return DATA / "sequences" / f"{task}.npz"
-
-
-def embeddings(task: str) -> Path:
-    return DATA / "embeddings" / f"{task}.npz"
-
-
-def baseline(task: str) -> Path:
-    return DATA / "baseline" / f"{task}.json"
-
-
-def model_dir(task: str) -> Path:
-    return MODELS / task
-
-
-def train_plots(task: str) -> Path:
-    return PLOTS / "train" / task
-
-
-def eval_plots(task: str) -> Path:
-    return PLOTS / "eval" / task
-
-
-def metrics(task: str) -> Path:
-    return METRICS / f"{task}.json"
-
-
-def samples(task: str) -> Path:
-    return METRICS / "samples" / f"{task}.md"
-
-
-def lm_sequences(task: str) -> Path:
-    return DATA / "lm_sequences" / f"{task}.npz"
-
-
-def ngram_table(task: str) -> Path:
-    return DATA / "ngram" / f"{task}.json"
-
-
-def ngram_model(task: str) -> Path:
-    return MODELS / "ngram" / f"{task}.npz"
+prepared = _per_task(DATA / "prepared", ".parquet")
+vocab = _per_task(DATA / "vocab", ".json")
+sequences = _per_task(DATA / "sequences", ".npz")
+embeddings = _per_task(DATA / "embeddings", ".npz")
+baseline = _per_task(DATA / "baseline", ".json")
+lm_sequences = _per_task(DATA / "lm_sequences", ".npz")
+ngram_table = _per_task(DATA / "ngram", ".json")
+model_dir = _per_task(MODELS, "")
+ngram_model = _per_task(MODELS / "ngram", ".npz")
+train_plots = _per_task(PLOTS / "train", "")
+eval_plots = _per_task(PLOTS / "eval", "")
+metrics = _per_task(METRICS, ".json")
+samples = _per_task(METRICS / "samples", ".md")

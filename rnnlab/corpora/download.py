@@ -18,7 +18,7 @@ import tarfile
 import time
 import zipfile
 from pathlib import Path, PurePosixPath
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 from rnnlab.core.errors import DownloadError
 from rnnlab.core.files import atomic_dir, atomic_path
@@ -221,6 +221,12 @@ def _wanted(path: PurePosixPath, members: list[str] | None) -> bool:
     return members is None or any(fnmatch.fnmatchcase(path.as_posix(), m) for m in members)
 
 
+def _write_member(data: BinaryIO, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with data, open(target, "wb") as out:
+        shutil.copyfileobj(data, out, CHUNK)
+
+
 def safe_extract_tar(
     archive: Path, dest: Path, strip: str | None = None, members: list[str] | None = None
 ) -> None:
@@ -233,12 +239,8 @@ def safe_extract_tar(
                     raise DownloadError(f"{archive}: refusing link member {member.name!r}")
                 if not (member.isfile() or member.isdir()):
                     raise DownloadError(f"{archive}: refusing special member {member.name!r}")
-                if member.isdir() or not _wanted(path, members):
-                    continue
-                target = dest / path
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with tar.extractfile(member) as data, open(target, "wb") as out:
-                    shutil.copyfileobj(data, out, CHUNK)
+                if member.isfile() and _wanted(path, members):
+                    _write_member(tar.extractfile(member), dest / path)
     except (tarfile.TarError, EOFError, OSError) as err:
         raise DownloadError(f"{archive}: truncated or corrupt archive ({err})") from err
 
@@ -251,12 +253,8 @@ def safe_extract_zip(
         with zipfile.ZipFile(archive) as zipped:
             for info in zipped.infolist():
                 path = _member_path(info.filename, archive, strip)
-                if info.is_dir() or not _wanted(path, members):
-                    continue
-                target = dest / path
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with zipped.open(info) as data, open(target, "wb") as out:
-                    shutil.copyfileobj(data, out, CHUNK)
+                if not info.is_dir() and _wanted(path, members):
+                    _write_member(zipped.open(info), dest / path)
     except (zipfile.BadZipFile, EOFError, OSError) as err:
         raise DownloadError(f"{archive}: truncated or corrupt archive ({err})") from err
 

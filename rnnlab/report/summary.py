@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rnnlab.core import paths
 from rnnlab.core.files import read_json
+from rnnlab.core.samples import markdown_table
 from rnnlab.tasks.layers import describe, layer_specs
 
 Params = dict[str, dict[str, dict]]  # resolved entries: {section: {name: values}}
@@ -20,23 +21,20 @@ def classifier_description(train: dict, sequences: dict) -> str:
 
 
 def classification(params: Params) -> list[str]:
-    lines = ["| task | accuracy | macro F1 | baseline accuracy | baseline macro F1 | model |",
-             "|---|---|---|---|---|---|"]
+    rows = []
     for task in params.get("evaluate", {}):
         m = read_json(paths.metrics(task))
-        model = classifier_description(params["train"][task], params["sequences"][task])
-        lines.append(f"| {task} | {m['accuracy']:.4f} | {m['macro_f1']:.4f} | "
-                     f"{m['baseline_accuracy']:.4f} | {m['baseline_macro_f1']:.4f} | {model} |")
-    return lines + ["", "Baseline: TF-IDF word uni+bigrams with a linear SVM, C chosen on "
-                    "validation (`baseline` section), fit on the same training split."]
+        rows.append([task, f"{m['accuracy']:.4f}", f"{m['macro_f1']:.4f}",
+                     f"{m['baseline_accuracy']:.4f}", f"{m['baseline_macro_f1']:.4f}",
+                     classifier_description(params["train"][task], params["sequences"][task])])
+    return [markdown_table(["task", "accuracy", "macro F1", "baseline accuracy",
+                            "baseline macro F1", "model"], rows),
+            "Baseline: TF-IDF word uni+bigrams with a linear SVM, C chosen on validation "
+            "(`baseline` section), fit on the same training split.", ""]
 
 
 def language_models(params: Params) -> list[str]:
-    lines = ["", "## Language models", "",
-             "Held-out text (`evaluate_lm.<task>.split`), every token and line end counted. Word "
-             "models: perplexity; character models: nats per character (bits in brackets).", "",
-             "| task | split | recurrent model | best n-gram | n-gram model | model |",
-             "|---|---|---|---|---|---|"]
+    rows = []
     for task in params.get("evaluate_lm", {}):
         m, t = read_json(paths.metrics(task)), params["train_lm"][task]
         if "perplexity" in m:
@@ -45,30 +43,34 @@ def language_models(params: Params) -> list[str]:
             rnn = f"{m['val_loss_nats']:.4f} ({m['bits_per_char']:.3f})"
             ngram = f"{m['ngram_val_loss_nats']:.4f}"
         model = describe(layer_specs(t["cell"], t["units"], t["bidirectional"]))
-        lines.append(f"| {task} | {m['split']} | {rnn} | {ngram} | {m['ngram_order']}-gram "
-                     f"{m['ngram_smoothing']} | {model}; "
-                     f"{params['lm_sequences'][task]['recipe']} |")
-    return lines
+        rows.append([task, m["split"], rnn, ngram,
+                     f"{m['ngram_order']}-gram {m['ngram_smoothing']}",
+                     f"{model}; {params['lm_sequences'][task]['recipe']}"])
+    return ["## Language models", "",
+            "Held-out text (`evaluate_lm.<task>.split`), every token and line end counted. Word "
+            "models: perplexity; character models: nats per character (bits in brackets).", "",
+            markdown_table(["task", "split", "recurrent model", "best n-gram", "n-gram model",
+                            "model"], rows)]
 
 
 def translation(params: Params) -> list[str]:
-    lines = ["", "## Translation", "",
-             "Test split, corpus-level sacrebleu; the baseline returns the English side of the "
-             "training pair sharing the most Portuguese words.", "",
-             "| task | BLEU | chrF | token accuracy | baseline BLEU | baseline chrF | model |",
-             "|---|---|---|---|---|---|---|"]
+    rows = []
     for task in params.get("evaluate_translation", {}):
         m, t = read_json(paths.metrics(task)), params["train_translation"][task]
         model = (("Bi-" if t["bidirectional"] else "") + f"{t['cell'].upper()}({t['units']}) "
                  + (f"{t['attention']} attention" if t["architecture"] == "attention"
                     else "encoder-decoder, no attention"))
-        lines.append(f"| {task} | {m['bleu']:.2f} | {m['chrf']:.2f} | {m['token_accuracy']:.4f} "
-                     f"| {m['baseline_bleu']:.2f} | {m['baseline_chrf']:.2f} | {model} |")
-    return lines
+        rows.append([task, f"{m['bleu']:.2f}", f"{m['chrf']:.2f}", f"{m['token_accuracy']:.4f}",
+                     f"{m['baseline_bleu']:.2f}", f"{m['baseline_chrf']:.2f}", model])
+    return ["## Translation", "",
+            "Test split, corpus-level sacrebleu; the baseline returns the English side of the "
+            "training pair sharing the most Portuguese words.", "",
+            markdown_table(["task", "BLEU", "chrF", "token accuracy", "baseline BLEU",
+                            "baseline chrF", "model"], rows)]
 
 
 def summary_markdown(params: Params) -> str:
     lines = ["# Results", "",
              "Test-set metrics of the last `dvc repro`, with the params that produced them.", ""]
     lines += classification(params) + language_models(params) + translation(params)
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines)

@@ -58,3 +58,22 @@ def recurrent_layer(spec: LayerSpec, name: str, return_sequences: bool,
     layer = cells[spec.cell](spec.units, return_sequences=return_sequences,
                              recurrent_dropout=recurrent_dropout, name=name, **kwargs)
     return keras.layers.Bidirectional(layer, name=f"bi_{name}") if spec.bidirectional else layer
+
+
+def recurrent_stack(x: keras.KerasTensor, specs: list[LayerSpec], return_sequences: bool,
+                    recurrent_dropout: float, dropout: float,
+                    between_dense: int = 0) -> keras.KerasTensor:
+    """Each spec's layer (the last returns sequences only if asked), dropout after each, and a
+    relu dense layer on every step between two recurrent layers when `between_dense` is set."""
+    import keras
+
+    for depth, spec in enumerate(specs):
+        last = depth == len(specs) - 1
+        x = recurrent_layer(spec, f"{spec.cell}_{depth}", return_sequences or not last,
+                            recurrent_dropout)(x)
+        if dropout:
+            x = keras.layers.Dropout(dropout, name=f"dropout_{depth}")(x)
+        if between_dense and not last:
+            x = keras.layers.Dense(between_dense, activation="relu",
+                                   name=f"between_dense_{depth}")(x)
+    return x

@@ -8,7 +8,7 @@ import numpy as np
 from rnnlab.core.errors import DataError
 from rnnlab.tasks.classify.params import TrainParams
 from rnnlab.tasks.fit import make_optimizer
-from rnnlab.tasks.layers import layer_specs, recurrent_layer
+from rnnlab.tasks.layers import layer_specs, recurrent_stack
 
 
 def embedding_layer(params: TrainParams, vocab_size: int,
@@ -27,22 +27,6 @@ def embedding_layer(params: TrainParams, vocab_size: int,
         embeddings_initializer=keras.initializers.Constant(glove),
         trainable=params.embedding == "glove_finetune", name="embedding",
     )
-
-
-def recurrent_stack(params: TrainParams, x: keras.KerasTensor,
-                    return_sequences: bool = False) -> keras.KerasTensor:
-    """`layers` recurrent layers, each followed by dropout (and `between_dense`, if set)."""
-    specs = layer_specs(params.cell, params.units, params.bidirectional, params.layers)
-    for depth, spec in enumerate(specs):
-        last = depth == len(specs) - 1
-        x = recurrent_layer(spec, f"{spec.cell}_{depth}", return_sequences or not last,
-                            params.recurrent_dropout)(x)
-        if params.dropout:
-            x = keras.layers.Dropout(params.dropout, name=f"dropout_{depth}")(x)
-        if params.between_dense and not last:
-            x = keras.layers.Dense(params.between_dense, activation="relu",
-                                   name=f"between_dense_{depth}")(x)
-    return x
 
 
 def conv_front(params: TrainParams, x: keras.KerasTensor) -> keras.KerasTensor:
@@ -92,7 +76,9 @@ def build_classifier(params: TrainParams, vocab_size: int, num_classes: int,
     if params.conv_filters:
         x = conv_front(params, x)
     pooled = params.pooling != "last"
-    x = recurrent_stack(params, x, return_sequences=pooled)
+    specs = layer_specs(params.cell, params.units, params.bidirectional, params.layers)
+    x = recurrent_stack(x, specs, pooled, params.recurrent_dropout, params.dropout,
+                        params.between_dense or 0)
     if pooled:
         x = pool_over_time(params, x)
     if params.dense_units:

@@ -18,7 +18,8 @@ class Classifier:
     """Texts in, class probabilities out, encoded exactly as the training data was."""
 
     def __init__(self, model_dir: Path) -> None:
-        self.meta = read_model_meta(model_dir, FAMILY)
+        self.meta = read_model_meta(model_dir, FAMILY, ("label_names", "maxlen", "padding",
+                                                        "truncating", "unknown"))
         self.vocab = Vocab.load(model_dir / "vocab.json")
         self.label_names: list[str] = self.meta["label_names"]
         self.folder = model_dir

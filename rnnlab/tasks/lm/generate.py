@@ -118,7 +118,7 @@ class Generator:
     """Prompt in, continuation out, tokenized exactly as the training text was."""
 
     def __init__(self, model_dir: Path) -> None:
-        self.meta = read_model_meta(model_dir, "lm")
+        self.meta = read_model_meta(model_dir, "lm", ("recipe", "context", "epochs_run"))
         self.folder = model_dir
         self.vocab = Vocab.load(model_dir / "vocab.json")
         self.recipe: str = self.meta["recipe"]

@@ -15,7 +15,7 @@ import keras
 
 from rnnlab.core.errors import ParamsError
 from rnnlab.tasks.fit import make_optimizer
-from rnnlab.tasks.layers import layer_specs, recurrent_layer
+from rnnlab.tasks.layers import layer_specs, recurrent_stack
 from rnnlab.tasks.lm.params import TrainLMParams
 
 
@@ -30,12 +30,7 @@ def build_language_model(params: TrainLMParams, vocab_size: int,
     tokens = keras.Input(shape=(None,), dtype="int32", name="tokens")
     x = keras.layers.Embedding(vocab_size, params.embedding_dim, mask_zero=params.mask_zero,
                                name="embedding")(tokens)
-    for depth, spec in enumerate(specs):
-        last = depth == len(specs) - 1
-        x = recurrent_layer(spec, f"{spec.cell}_{depth}", many_to_many or not last,
-                            params.recurrent_dropout)(x)
-        if params.dropout:
-            x = keras.layers.Dropout(params.dropout, name=f"dropout_{depth}")(x)
+    x = recurrent_stack(x, specs, many_to_many, params.recurrent_dropout, params.dropout)
     if params.dense_units:
         x = keras.layers.Dense(params.dense_units, activation="relu", name="dense",
                                kernel_regularizer=keras.regularizers.L2(params.l2))(x)

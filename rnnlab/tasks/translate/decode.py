@@ -35,7 +35,8 @@ class Translator:
     """A trained model from models/<task>/ with an encoder and a one-step decoder built from it."""
 
     def __init__(self, model_dir: Path) -> None:
-        self.meta = read_model_meta(model_dir, "translate")
+        self.meta = read_model_meta(model_dir, "translate", ("params", "max_source_words",
+                                                                "epochs_run"))
         self.folder = model_dir
         self.source = Vocab.load(model_dir / "source_vocab.json")
         self.target = Vocab.load(model_dir / "target_vocab.json")
