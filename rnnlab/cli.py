@@ -12,13 +12,25 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import re
 import sys
-from collections.abc import Sequence
+import tempfile
+import warnings
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from rnnlab.core import paths
 from rnnlab.core.errors import RnnlabError, UsageError
+
+MODELS_HELP = "folder of trained models (default: models/ of the repository you are in)"
+LINE_BREAK = re.compile(r"\r?\n")  # only these end a text: U+2028 and friends stay inside it
+
+
+def split_lines(text: str) -> list[str]:
+    lines = LINE_BREAK.split(text)
+    return lines[:-1] if lines and lines[-1] == "" else lines
 
 
 def read_texts(args: argparse.Namespace) -> list[str]:
@@ -27,7 +39,7 @@ def read_texts(args: argparse.Namespace) -> list[str]:
         texts = list(args.texts)
     elif args.file:
         try:
-            texts = Path(args.file).read_text(encoding="utf-8").splitlines()
+            texts = split_lines(Path(args.file).read_text(encoding="utf-8"))
         except UnicodeDecodeError as err:
             raise UsageError(f"{args.file}: not UTF-8 text ({err.reason} at byte {err.start})") \
                 from None
@@ -36,7 +48,7 @@ def read_texts(args: argparse.Namespace) -> list[str]:
     else:
         data = sys.stdin.buffer.read()
         try:
-            texts = data.decode("utf-8").splitlines()
+            texts = split_lines(data.decode("utf-8"))
         except UnicodeDecodeError as err:
             raise UsageError(f"standard input: not UTF-8 text ({err.reason} at byte "
                              f"{err.start})") from None
@@ -64,6 +76,10 @@ def predict(args: argparse.Namespace) -> None:
         raise UsageError(f"--top must be at least 1, got {args.top}")
     texts = read_texts(args)
     classifier = Classifier(Path(args.models) / args.task)
+    for number, text in enumerate(texts, 1):
+        if not classifier.vocab.tokenize(text):
+            raise UsageError(f"text {number} has no words after standardization "
+                             f"({text.strip()[:40]!r})")
     probabilities = classifier.probabilities(texts)
     names = classifier.label_names
     for row in probabilities:
@@ -117,11 +133,16 @@ def score(args: argparse.Namespace) -> None:
 
 def translate(args: argparse.Namespace) -> None:
     """One translation per line; decoding settings from `evaluate_translation.<task>`."""
-    from rnnlab.core.params import load_entry
+    from rnnlab.core.files import read_json
+    from rnnlab.core.params import from_mapping
     from rnnlab.tasks.translate.decode import Translator
     from rnnlab.tasks.translate.params import TranslationEvalParams
 
-    params = load_entry("evaluate_translation", args.task, TranslationEvalParams)
+    path = args.repository / paths.params_entry("evaluate_translation", args.task)
+    if not path.is_file():
+        raise UsageError(f"{path}: missing (run `dvc repro params` or `dvc pull`)")
+    params = from_mapping(TranslationEvalParams, read_json(path),
+                          f"{path}: evaluate_translation.{args.task}")
     beam = params.beam_width if args.beam is None else args.beam
     if beam < 1:
         raise UsageError(f"--beam must be at least 1, got {beam}")
@@ -140,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--task", required=True, help="task name, as in params.yaml (e.g. imdb)")
     p.add_argument("--file", help="read texts from this file, one per line")
     p.add_argument("--top", type=int, default=3, help="classes to print for multi-class tasks")
-    p.add_argument("--models", default=str(paths.MODELS), help="folder of trained models")
+    p.add_argument("--models", help=MODELS_HELP)
     p.add_argument("texts", nargs="*", help="texts to classify ('-' or none: standard input)")
     p.set_defaults(run=predict)
 
@@ -153,13 +174,13 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--temperature", type=float, default=0.8, help="0: greedy (default 0.8)")
     g.add_argument("--top-k", type=int, default=0, help="sample among the k likeliest (0: all)")
     g.add_argument("--seed", type=int, default=1, help="same seed and arguments, same text")
-    g.add_argument("--models", default=str(paths.MODELS), help="folder of trained models")
+    g.add_argument("--models", help=MODELS_HELP)
     g.set_defaults(run=generate)
 
     s = commands.add_parser("score", help="sentence probability under a task's n-gram model")
     s.add_argument("--task", required=True, help="language-model task (e.g. sonnets)")
     s.add_argument("--file", help="read sentences from this file, one per line")
-    s.add_argument("--models", default=str(paths.MODELS), help="folder of trained models")
+    s.add_argument("--models", help=MODELS_HELP)
     s.add_argument("texts", nargs="*", help="sentences to score ('-' or none: standard input)")
     s.set_defaults(run=score)
 
@@ -167,17 +188,60 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--task", default="por_eng", help="translation task (default por_eng)")
     t.add_argument("--beam", type=int, help="beam width, 1: greedy (default: the evaluation's)")
     t.add_argument("--file", help="read sentences from this file, one per line")
-    t.add_argument("--models", default=str(paths.MODELS), help="folder of trained models")
+    t.add_argument("--models", help=MODELS_HELP)
     t.add_argument("texts", nargs="*", help="sentences to translate ('-' or none: standard input)")
     t.set_defaults(run=translate)
     return parser
 
 
+def repository(start: Path) -> Path | None:
+    """The rnnlab repository `start` is in: the nearest folder up with dvc.yaml and params.yaml."""
+    for folder in (start, *start.parents):
+        if (folder / "dvc.yaml").is_file() and (folder / "params.yaml").is_file():
+            return folder
+    return None
+
+
+@contextlib.contextmanager
+def quiet_stderr() -> Iterator[None]:
+    """TensorFlow and absl log their start-up straight to file descriptor 2, whatever
+    TF_CPP_MIN_LOG_LEVEL says; keep that (and library warnings) off the user's terminal. It is
+    shown after all if the command fails with a bug, beside the traceback."""
+    sys.stderr.flush()
+    saved, log = os.dup(2), tempfile.TemporaryFile()
+    os.dup2(log.fileno(), 2)
+    bug = False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    except RnnlabError:
+        raise
+    except BaseException:
+        bug = True
+        raise
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        if bug:
+            log.seek(0)
+            sys.stderr.write(log.read().decode("utf-8", "replace"))
+        log.close()
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
     args = build_parser().parse_args(argv)
+    here = Path.cwd()
+    args.repository = (repository(here) or repository(Path(__file__).resolve().parent)
+                       or here)
+    args.models = here / args.models if args.models else args.repository / paths.MODELS
+    if getattr(args, "file", None):
+        args.file = str(here / args.file)
     try:
-        args.run(args)
+        with quiet_stderr():
+            args.run(args)
     except RnnlabError as err:
         sys.exit(f"rnnlab {args.command}: error: {str(err).splitlines()[0]}")
 

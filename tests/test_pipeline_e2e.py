@@ -78,6 +78,28 @@ def test_predict_cli_uses_the_trained_model(repo, env, first_run):
                                    "one word)"
 
 
+def test_predict_works_from_any_folder_quietly_and_the_same_from_every_input(repo, env,
+                                                                           first_run, tmp_path):
+    rnnlab = str(Path(sys.executable).parent / "rnnlab")
+    texts = ["great wonderful superb film", "awful boring\u2028dreadful film"]  # U+2028 inside
+    (tmp_path / "reviews.txt").write_text("\n".join(texts) + "\n", encoding="utf-8")
+
+    def predict(*args, cwd=repo / "plots", stdin=None):
+        result = subprocess.run([rnnlab, "predict", "--task", "imdb", *args], cwd=cwd, env=env,
+                                capture_output=True, text=True, input=stdin)
+        assert result.returncode == 0 and result.stderr == "", result.stderr  # no TF chatter
+        return result.stdout
+
+    from_args = predict(*texts)
+    assert len(from_args.splitlines()) == 2
+    assert predict("--file", str(tmp_path / "reviews.txt"), cwd=tmp_path) == from_args
+    assert predict(stdin="\n".join(texts) + "\n") == from_args
+    punctuation = subprocess.run([rnnlab, "predict", "--task", "imdb", "?!"], cwd=repo, env=env,
+                                 capture_output=True, text=True)
+    assert punctuation.stderr == ("rnnlab predict: error: text 1 has no words after "
+                                  "standardization ('?!')\n")
+
+
 def test_predict_prints_the_top_topics(repo, env, first_run):
     rnnlab = str(Path(sys.executable).parent / "rnnlab")
     result = subprocess.run([rnnlab, "predict", "--task", "r8", "crude crude oil prices"],

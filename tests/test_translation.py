@@ -269,9 +269,11 @@ TINY = pd.DataFrame({  # a target vocabulary of four words: "", [UNK], <start>, 
     "text": ["um dois", "dois tres quatro", "tres", "quatro um dois tres"],
     "target": ["a b", "b c d", "c", "d a b c"],
 })
-# six sources of 1 to 4 words (source ids 2-5), post-padded as `encode_texts` pads them
-TINY_X = np.array([[2, 3, 0, 0], [3, 4, 5, 0], [4, 0, 0, 0], [5, 2, 3, 4], [2, 2, 0, 0],
-                   [5, 4, 3, 2]], dtype=np.int32)
+# sixteen sources of 1 to 4 words (source ids 2-5), post-padded as `encode_texts` pads them
+TINY_X = np.array([[5, 4, 4, 3], [3, 0, 0, 0], [2, 5, 4, 0], [4, 4, 5, 0], [4, 4, 4, 5],
+                   [3, 5, 4, 0], [3, 5, 0, 0], [5, 4, 0, 0], [2, 5, 0, 0], [2, 3, 0, 0],
+                   [3, 2, 2, 0], [2, 4, 4, 4], [3, 0, 0, 0], [3, 5, 5, 5], [3, 4, 5, 0],
+                   [5, 4, 0, 0]], dtype=np.int32)
 
 
 def step_log_probs(translator, x, max_len, words):
@@ -296,26 +298,27 @@ def step_log_probs(translator, x, max_len, words):
     return table
 
 
-def every_hypothesis(log_probs, s, max_len, words, end, alpha):
+def every_hypothesis(log_probs, s, max_len, words, end, alpha, extra=(1, 0)):
     """(score, words) of every output `_beam` can return for sentence `s`, best first: a
     hypothesis of t words that then emits END scores (sum of the t + 1 log-probabilities,
     END's included) / (t + 1) ** alpha; one cut off at max_len words without END scores
-    (sum of its max_len log-probabilities) / max_len ** alpha."""
+    (sum of its max_len log-probabilities) / max_len ** alpha. `extra`: what is added to the
+    number of words to make the length of each kind, (1, 0) as `_beam` counts."""
     out = []
     for t in range(max_len + 1):
         for prefix in itertools.product(words, repeat=t):
             total = sum(log_probs[s, prefix[:i]][prefix[i]] for i in range(t))
             if t < max_len:
-                out.append(((total + log_probs[s, prefix][end]) / (t + 1) ** alpha, list(prefix)))
-            else:
-                out.append((total / max_len ** alpha, list(prefix)))
+                total += log_probs[s, prefix][end]
+            length = max(t + extra[0] if t < max_len else t + extra[1], 1)
+            out.append((total / length ** alpha, list(prefix)))
     return sorted(out, key=lambda h: -h[0])
 
 
-@pytest.mark.parametrize("config, weight_seed", [
-    (dict(architecture="attention", attention="luong", cell="gru", bidirectional=True), 2),
-    (dict(architecture="basic", attention=None, cell="lstm", bidirectional=False), 1),
-], ids=["luong-gru-bi", "basic-lstm"])
+@pytest.mark.parametrize("config, weight_seed", [  # seeds that make every check below bite
+    (dict(architecture="basic", attention=None, cell="lstm", bidirectional=False), 4),
+    (dict(architecture="attention", attention="bahdanau", cell="lstm", bidirectional=True), 27),
+], ids=["basic-lstm", "bahdanau-lstm-bi"])
 def test_beam_search_finds_the_exhaustive_best_and_a_beam_of_one_is_greedy(tmp_path, config,
                                                                            weight_seed):
     save_toy_model(tmp_path, train_params(**config), pairs=TINY, weight_seed=weight_seed)
@@ -329,8 +332,10 @@ def test_beam_search_finds_the_exhaustive_best_and_a_beam_of_one_is_greedy(tmp_p
     for vector in log_probs.values():  # PAD, OOV and START can never come next
         assert np.isneginf(vector[[0, 1, translator.start_id]]).all()
         assert np.isfinite(vector[[*words, translator.end_id]]).all()
-    # 1 + 4 + 16 hypotheses end with END and 64 are cut off at 3 words: at most 4³ = 64 are
-    # ever live at once, so a beam of 64 drops none and must return the exhaustive best
+    # 1 + 4 + 16 hypotheses end with END and 64 are cut off at 3 words. A beam of 64 drops
+    # none: at most 4³ = 64 are ever live, its 2 · 64 candidates cover the 16 · 5 of the last
+    # step, and with only 21 that end in END no sentence has 64 finished ones and stops early;
+    # so it must return the exhaustive best
     exhaustive = {}
     for alpha in (0.0, 1.0):
         ranked = [every_hypothesis(log_probs, s, max_len, words, translator.end_id, alpha)
@@ -338,7 +343,7 @@ def test_beam_search_finds_the_exhaustive_best_and_a_beam_of_one_is_greedy(tmp_p
         assert all(len(r) == 85 and r[0][0] - r[1][0] > 1e-3 for r in ranked)  # no near-tie
         exhaustive[alpha] = [r[0][1] for r in ranked]
         assert translator._beam(TINY_X, 64, alpha, max_len) == exhaustive[alpha]
-        # and through translate_ids, three batches of two sentences (batch_size // beam)
+        # and through translate_ids, in eight batches of two sentences (128 // 64)
         assert translator.translate_ids(TINY_X, 64, alpha, max_len, batch_size=128) == [
             " ".join(translator.target.decode(ids)) for ids in exhaustive[alpha]]
 
@@ -357,10 +362,16 @@ def test_beam_search_finds_the_exhaustive_best_and_a_beam_of_one_is_greedy(tmp_p
         assert translator._beam(TINY_X, 1, alpha, max_len) == by_hand
         assert translator.translate_ids(TINY_X, 1, alpha, max_len) == [
             " ".join(translator.target.decode(ids)) for ids in by_hand]
-    # the weights are chosen so that this test can fail: the exhaustive best is not always the
-    # greedy answer, and the length penalty changes the winner of some sentence
-    assert exhaustive[0.0] != by_hand or exhaustive[1.0] != by_hand
+    # the weights are chosen so that the checks above can fail: the exhaustive best is not
+    # always the greedy answer, the length penalty changes the winner of some sentence, and so
+    # would counting lengths otherwise (END left out, or a cut-off hypothesis counted as if
+    # END followed it), so a beam counting them wrongly would return another answer
+    assert exhaustive[1.0] != by_hand
     assert exhaustive[0.0] != exhaustive[1.0]
+    for extra in [(0, 0), (1, 1)]:
+        assert exhaustive[1.0] != [
+            every_hypothesis(log_probs, s, max_len, words, translator.end_id, 1.0, extra)[0][1]
+            for s in range(len(TINY_X))]
 
 
 @pytest.mark.parametrize("text, message", [
