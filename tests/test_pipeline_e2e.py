@@ -92,7 +92,7 @@ def test_predict_works_from_any_folder_quietly_and_the_same_from_every_input(rep
 
     from_args = predict(*texts)
     assert len(from_args.splitlines()) == 2
-    assert predict("--file", str(tmp_path / "reviews.txt"), cwd=tmp_path) == from_args
+    assert predict("--file", str(tmp_path / "reviews.txt")) == from_args
     assert predict(stdin="\n".join(texts) + "\n") == from_args
     punctuation = subprocess.run([rnnlab, "predict", "--task", "imdb", "?!"], cwd=repo, env=env,
                                  capture_output=True, text=True)
