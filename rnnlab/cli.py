@@ -7,6 +7,7 @@
     rnnlab generate --task shakespeare_char --prompt "ROMEO:" --chars 300 --temperature 0.8
     rnnlab score --task sonnets "from fairest creatures"
     rnnlab translate "Eu gosto de ler livros." --beam 5    # --task por_eng by default
+    rnnlab export --task imdb     # a SavedModel that reads raw text, in exports/imdb/
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from rnnlab.core import paths
 from rnnlab.core.errors import RnnlabError, UsageError
 
 MODELS_HELP = "folder of trained models (default: models/ of the repository you are in)"
+EXPORTS = Path("exports")  # git-ignored; not under models/, whose task folders DVC owns
 LINE_BREAK = re.compile(r"\r?\n")  # only these end a text: U+2028 and friends stay inside it
 
 
@@ -153,6 +155,14 @@ def translate(args: argparse.Namespace) -> None:
         print(line)
 
 
+def export(args: argparse.Namespace) -> None:
+    """A classifier as a SavedModel for TensorFlow Serving; prints the folder it wrote."""
+    from rnnlab.tasks.classify.export import export_classifier
+
+    out = Path(args.out) if args.out else args.repository / EXPORTS / args.task
+    print(export_classifier(Path(args.models) / args.task, out))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rnnlab", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -191,6 +201,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--models", help=MODELS_HELP)
     t.add_argument("texts", nargs="*", help="sentences to translate ('-' or none: standard input)")
     t.set_defaults(run=translate)
+
+    e = commands.add_parser("export", help="save a classifier as a SavedModel reading raw text")
+    e.add_argument("--task", required=True, help="classification task (e.g. imdb)")
+    e.add_argument("--models", help=MODELS_HELP)
+    e.add_argument("--out", help="folder to write (default: exports/<task>/ of the repository)")
+    e.set_defaults(run=export)
     return parser
 
 

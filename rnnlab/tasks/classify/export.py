@@ -1,0 +1,150 @@
+"""A trained classifier as a TensorFlow SavedModel that reads raw text, for serving.
+
+The `serve` endpoint (also `serving_default`, the one TensorFlow Serving calls) takes a batch of
+strings and does all of `Classifier.probabilities` in TensorFlow ops, so a server needs neither
+Python nor rnnlab: `standardize` for the vocabulary's mode, the whitespace split of `str.split`,
+the vocabulary lookup (unknown words: OOV id 1, or left out for `unknown: drop`), truncation to
+`maxlen` on the `truncating` side, then padding on the `padding` side, the Keras model, and a
+binary model's sigmoid turned into the two columns (P(negative), P(positive)) of `two_columns`.
+It returns `probabilities` (float32, [batch, classes]) and `label` (the likeliest label name).
+
+A request batch is padded to its own longest row, as `predict` pads each batch of up to 256
+texts to that batch's longest row; so a request of up to 256 texts gives what `rnnlab predict`
+gives for the same texts, even for a model that reads its padding (`mask_zero: false`). A larger
+request is padded as one batch: equal for masked models, close but not equal for the others.
+"""
+
+from __future__ import annotations
+
+import string
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rnnlab.core.errors import DataError
+from rnnlab.core.files import atomic_dir
+from rnnlab.tasks.classify.predict import Classifier
+from rnnlab.text.tokenize import KERAS_FILTERS
+from rnnlab.text.vocab import OOV_ID, PAD_ID, Vocab
+
+if TYPE_CHECKING:
+    import tensorflow as tf
+
+ENDPOINT = "serve"
+# Characters each `standardize` mode turns into spaces (after lower-casing, if it lower-cases).
+FILTERS = {"keras": KERAS_FILTERS, "lower_strip_punctuation": string.punctuation, "lower": "",
+           "none": ""}
+
+
+def char_class(chars: str) -> str:
+    """An RE2 character class matching exactly `chars`, each written as `\\x{hex}`, so no
+    character needs escaping."""
+    return "[" + "".join(f"\\x{{{ord(c):x}}}" for c in chars) + "]"
+
+
+def split_words(texts: tf.Tensor, mode: str) -> tf.RaggedTensor:
+    """`tokenize(text, "word", mode)` for a batch: lower-casing with full Unicode rules (ICU,
+    as `str.lower`), filter characters to spaces, then a split on every character `str.split`
+    splits on, not only the ASCII ones `tf.strings.split` knows."""
+    import tensorflow as tf
+
+    if mode != "none":
+        texts = tf.strings.lower(texts, encoding="utf-8")
+    if FILTERS[mode]:
+        texts = tf.strings.regex_replace(texts, char_class(FILTERS[mode]), " ")
+    whitespace = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
+    return tf.strings.split(tf.strings.regex_replace(texts, char_class(whitespace), " "))
+
+
+def pad_batch(ids: tf.RaggedTensor, maxlen: int, padding: str, truncating: str) -> tf.Tensor:
+    """`pad_sequences` then `trim_batch` for a batch: rows cut to `maxlen` on the `truncating`
+    side, padded with 0 on the `padding` side to the longest row (at least one column)."""
+    import tensorflow as tf
+
+    ids = ids[:, -maxlen:] if truncating == "pre" else ids[:, :maxlen]
+    lengths = ids.row_lengths()
+    dense = ids.to_tensor(default_value=PAD_ID)
+    dense = tf.pad(dense, [[0, 0], [0, tf.maximum(1 - tf.shape(dense)[1], 0)]])
+    if padding == "pre":  # reverse each row's tokens in place, then the whole row
+        dense = tf.reverse(tf.reverse_sequence(dense, lengths, seq_axis=1, batch_axis=0), [1])
+    return dense
+
+
+def vocab_table(vocab: Vocab) -> tf.lookup.StaticHashTable:
+    """Token -> id for every token of the vocabulary; anything else is OOV, as in `encode`."""
+    import tensorflow as tf
+
+    tokens = list(vocab.index)
+    init = tf.lookup.KeyValueTensorInitializer(
+        tf.constant(tokens, tf.string), tf.constant([vocab.index[t] for t in tokens], tf.int64))
+    return tf.lookup.StaticHashTable(init, default_value=OOV_ID)
+
+
+def check_exportable(classifier: Classifier) -> None:
+    """Refuse what the graph cannot reproduce, before anything is written."""
+    vocab, meta = classifier.vocab, classifier.meta
+    where = classifier.folder / "vocab.json"
+    if vocab.level != "word":
+        raise DataError(f"{where}: a {vocab.level}-level vocabulary; only word-level "
+                        "classifiers can be exported")
+    if vocab.standardize not in FILTERS:
+        raise DataError(f"{where}: unknown standardize mode {vocab.standardize!r}")
+    if meta["unknown"] not in ("oov", "drop") or meta["padding"] not in ("pre", "post") or \
+            meta["truncating"] not in ("pre", "post"):
+        raise DataError(f"{classifier.folder / 'meta.json'}: unknown, padding or truncating "
+                        "has a value this version does not know")
+
+
+def serving_function(classifier: Classifier, table: tf.lookup.StaticHashTable) -> Any:
+    """The endpoint: a [batch] string tensor in, {"probabilities", "label"} out."""
+    import tensorflow as tf
+
+    model, meta = classifier.model, classifier.meta
+    columns = model.output_shape[-1]
+    names = tf.constant(classifier.label_names)
+    if (2 if columns == 1 else columns) != len(classifier.label_names):
+        raise DataError(f"{classifier.folder}: {len(classifier.label_names)} label names for a "
+                        f"model with {columns} output column(s)")
+
+    def serve(texts: tf.Tensor) -> dict[str, tf.Tensor]:
+        words = split_words(texts, classifier.vocab.standardize)
+        ids = tf.ragged.map_flat_values(table.lookup, words)
+        if meta["unknown"] == "drop":
+            ids = tf.ragged.boolean_mask(ids, tf.not_equal(ids, OOV_ID))
+        x = pad_batch(ids, meta["maxlen"], meta["padding"], meta["truncating"])
+        out = tf.cast(model(tf.cast(x, tf.int32), training=False), tf.float32)
+        probabilities = tf.concat([1 - out, out], axis=1) if columns == 1 else out
+        return {"probabilities": probabilities,
+                "label": tf.gather(names, tf.argmax(probabilities, axis=1))}
+
+    return serve
+
+
+def check_target(out: Path, model_dir: Path) -> None:
+    """`out` is replaced whole, so it must be a SavedModel already or not hold anything, and
+    never sit inside the model folder (a DVC output, which the export would change)."""
+    if out.resolve().is_relative_to(model_dir.resolve()):
+        raise DataError(f"{out}: inside the model folder {model_dir}; export somewhere else")
+    if out.is_file() or (out.is_dir() and any(out.iterdir())
+                         and not (out / "saved_model.pb").is_file()):
+        raise DataError(f"{out}: exists and is not a SavedModel; it would be replaced")
+
+
+def export_classifier(model_dir: Path, out: Path) -> Path:
+    """Write the SavedModel of models/<task>/ to `out` at once: a temporary folder beside it
+    that replaces it only when the whole SavedModel is written."""
+    import keras
+    import tensorflow as tf
+
+    classifier = Classifier(model_dir)
+    check_exportable(classifier)
+    check_target(out, model_dir)
+    table = vocab_table(classifier.vocab)
+    archive = keras.export.ExportArchive()
+    archive.track(classifier.model)
+    archive.track(table)
+    archive.add_endpoint(ENDPOINT, serving_function(classifier, table),
+                         input_signature=[tf.TensorSpec([None], tf.string, name="texts")])
+    with atomic_dir(out) as tmp:
+        archive.write_out(str(tmp), verbose=False)
+    return out
