@@ -1,0 +1,521 @@
+"""Faults in params.yaml: every bounded number out of range, wrong types, missing, unknown and
+duplicate keys, keys that do not apply, merge keys, empty or invalid YAML; and the `params`
+stage, which must fail with one line and leave data/params as it was.
+
+Each case writes a params file into a temporary folder (the real params.yaml, one value
+changed; or a single real entry, where only its own section matters) and reads it with
+`load_all_params`, as the `params` stage does.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import typing
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import ROOT
+from faultkit import leftovers, one_line, snapshot
+
+from rnnlab.core.errors import ParamsError
+from rnnlab.core.params import from_mapping, resolved
+from rnnlab.sections import SECTIONS, load_all_params
+from rnnlab.tasks.classify.params import TrainParams
+
+REAL = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
+CHECKED = load_all_params(ROOT / "params.yaml")
+SIGNS = {"ge": "≥", "gt": ">", "le": "≤", "lt": "<"}
+
+# Fields that apply to no entry of the real file: the changes that make them apply.
+ENABLE = {
+    ("train", "embedding_dim"): {"embedding": "learned", "embedding_dim": 64},
+    ("train", "conv_kernel"): {"conv_filters": 16, "conv_kernel": 5, "conv_pool": 2},
+    ("train", "conv_pool"): {"conv_filters": 16, "conv_kernel": 5, "conv_pool": 2},
+    ("train", "between_dense"): {"layers": 2},
+}
+
+
+def write_params(folder: Path, params: dict) -> Path:
+    path = folder / "params.yaml"
+    path.write_text(yaml.safe_dump(params, sort_keys=False, allow_unicode=True),
+                    encoding="utf-8")
+    return path
+
+
+def changed(section: str, name: str, *, whole: bool = False, **values) -> dict:
+    """The real `section` (the whole real file if `whole`) with `values` set in `section.name`
+    (`...`: the key removed)."""
+    params = copy.deepcopy(REAL if whole else {section: REAL[section]})
+    entry = params[section][name]
+    for key, value in values.items():
+        if value is ...:
+            entry.pop(key, None)
+        else:
+            entry[key] = value
+    return params
+
+
+def load_error(folder: Path, params: dict) -> str:
+    path = write_params(folder, params)
+    with pytest.raises(ParamsError) as err:
+        load_all_params(path)
+    message = str(err.value)
+    assert "\n" not in message
+    return message.removeprefix(f"{path}: ")
+
+
+def classes() -> list[tuple[str, type, list[str]]]:
+    """(section, dataclass, entries it checks) for every schema the real file uses."""
+    out: dict[tuple[str, type], list[str]] = {}
+    for section in SECTIONS:
+        for name, entry in CHECKED[section].items():
+            out.setdefault((section, type(entry)), []).append(name)
+    return [(section, cls, names) for (section, cls), names in out.items()]
+
+
+def applies(field: dataclasses.Field, entry: object) -> bool:
+    return "when" not in field.metadata or field.metadata["when"](entry)
+
+
+# ------------------------------------------------------------------ ranges
+
+
+def violating(bound: str, limit: float, is_float: bool) -> float | int:
+    """The nearest value outside the bound: the limit itself for an open one."""
+    step = 0.5 if is_float else 1
+    value = {"gt": limit, "lt": limit, "ge": limit - step, "le": limit + step}[bound]
+    return float(value) if is_float else int(value)
+
+
+def range_cases():
+    for section, cls, names in classes():
+        hints = typing.get_type_hints(cls)
+        for field in dataclasses.fields(cls):
+            bounds = field.metadata.get("bounds") or {}
+            if not bounds:
+                continue
+            hint = hints[field.name]
+            is_list = typing.get_origin(hint) is list
+            is_float = float in (typing.get_args(hint) or (hint,))
+            fitting = [n for n in names if applies(field, CHECKED[section][n])]
+            fitting.sort(key=lambda n: getattr(CHECKED[section][n], field.name) is None)
+            name = fitting[0] if fitting else names[0]
+            enable = ENABLE.get((section, field.name), {})
+            usable = bool(fitting or enable)
+            for bound, limit in bounds.items():
+                value = violating(bound, limit, is_float)
+                yield pytest.param(section, name, field.name, value, is_list, enable, bounds,
+                                   usable, id=f"{section}.{name}.{field.name}-{bound}{limit}")
+
+
+@pytest.mark.parametrize("section, name, key, value, is_list, enable, bounds, usable",
+                         list(range_cases()))
+def test_out_of_range(tmp_path, section, name, key, value, is_list, enable, bounds, usable):
+    if not usable:
+        pytest.fail(f"{section}.{key} applies to no real entry: add the change that makes it "
+                    "apply to ENABLE")
+    values = REAL[section][name] | enable | {key: [value] if is_list else value}
+    wanted = " and ".join(f"{SIGNS[b]} {limit}" for b, limit in bounds.items())
+    message = load_error(tmp_path, {section: {name: values}})
+    assert message == f"{section}.{name}.{key}: expected a value {wanted}, got {value!r}"
+
+
+def test_every_bounded_field_of_every_schema_has_a_range_case():
+    covered = {(section, type(CHECKED[section][name]), key)
+               for section, name, key, *_ in (p.values for p in range_cases())}
+    bounded = {(section, cls, f.name) for section, cls, _ in classes()
+               for f in dataclasses.fields(cls) if f.metadata.get("bounds")}
+    assert covered == bounded and len(bounded) >= 70
+
+
+@pytest.mark.parametrize("section, name, key, value", [
+    ("train", "r8", "learning_rate", math.inf),
+    ("train", "r8", "dropout", math.nan),
+    ("evaluate_lm", "sonnets", "temperature", -math.inf),
+    ("ngram", "sonnets", "discount", math.nan),
+], ids=["learning_rate-inf", "dropout-nan", "temperature-minus-inf", "discount-nan"])
+def test_a_non_finite_number_is_refused(tmp_path, section, name, key, value):
+    message = load_error(tmp_path, changed(section, name, **{key: value}))
+    assert message == f"{section}.{name}.{key}: expected a finite number, got {value!r}"
+
+
+@pytest.mark.xfail(strict=True, reason="known defect: download.glove.dim has no bounds "
+                   "(rnnlab/corpora/download.py, DownloadParams.dim), so a vector size of 0 "
+                   "passes the params stage and becomes a mirror name `glove.6B.0d.txt.gz`")
+def test_a_glove_dim_below_one_is_refused(tmp_path):
+    message = load_error(tmp_path, changed("download", "glove", dim=0))
+    assert message.startswith("download.glove.dim: expected a value ≥ 1")
+
+
+# ------------------------------------------------------------------ types
+
+
+def typed(section, name, key, value, expected):
+    return pytest.param(section, name, key, value, expected, id=f"{section}.{key}={value!r}")
+
+
+@pytest.mark.parametrize("section, name, key, value, expected", [
+    typed("train", "r8", "units", "64", "expected int, got '64'"),
+    typed("train", "r8", "units", 64.5, "expected int, got 64.5"),
+    typed("train", "r8", "epochs", True, "expected int, got True"),
+    typed("train", "r8", "learning_rate", "fast", "expected float, got 'fast'"),
+    typed("train", "r8", "learning_rate", False, "expected float, got False"),
+    typed("train", "r8", "mask_zero", "yes", "expected bool, got 'yes'"),
+    typed("train", "r8", "mask_zero", 1, "expected bool, got 1"),
+    typed("train", "r8", "cell", "transformer",
+          "expected one of simple_rnn | lstm | gru, got 'transformer'"),
+    typed("train", "r8", "optimizer", "adamw",
+          "expected one of adam | rmsprop | sgd, got 'adamw'"),
+    typed("train", "r8", "pooling", None, "expected one of last | max | mean, got None"),
+    typed("baseline", "imdb", "c_grid", 1.0, "expected a list, got 1.0"),
+    typed("baseline", "imdb", "c_grid", [1.0, "x"], "[1]: expected float, got 'x'"),
+    typed("evaluate_lm", "sonnets", "prompts", "a prompt", "expected a list, got 'a prompt'"),
+    typed("evaluate_lm", "sonnets", "prompts", ["ok", 1], "[1]: expected str, got 1"),
+    typed("download", "glove", "member_sha256", ["x"], "expected a mapping, got ['x']"),
+    typed("download", "imdb", "unpack", "rar",
+          "expected one of file | tar | zip | gzip, got 'rar'"),
+    typed("download", "imdb", "expect", "aclImdb.tar", "expected a list, got 'aclImdb.tar'"),
+    typed("download", "glove", "dim", "50", "expected int, got '50'"),
+    typed("vocab", "imdb", "level", "sentence", "expected one of word | char, got 'sentence'"),
+    typed("prepare", "r8", "scheme", "r10", "expected one of r8 | r52 | reuters46, got 'r10'"),
+    typed("evaluate_translation", "por_eng", "data", 7, "expected str, got 7"),
+])
+def test_a_wrong_type_names_the_key_and_the_type_expected(tmp_path, section, name, key, value,
+                                                          expected):
+    message = load_error(tmp_path, changed(section, name, **{key: value}))
+    separator = "" if expected.startswith("[") else ": "  # a list's element: by its index
+    assert message == f"{section}.{name}.{key}{separator}{expected}"
+
+
+def test_a_yaml_1_1_exponent_string_is_read_as_the_number_it_means(tmp_path):
+    """Documented: YAML 1.1 reads `1e-3` as a string; a float key accepts it."""
+    path = tmp_path / "params.yaml"
+    text = (ROOT / "params.yaml").read_text(encoding="utf-8")
+    path.write_text(text.replace("learning_rate: 0.001\n", "learning_rate: 1e-3\n", 1))
+    assert load_all_params(path)["train"]["r8"].learning_rate == 0.001
+
+
+@pytest.mark.parametrize("section, name, changes, message", [
+    ("baseline", "imdb", {"c_grid": []}, "c_grid: expected at least one value"),
+    ("ngram", "sonnets", {"smoothings": [], "k": ..., "discount": ...},
+     "smoothings: expected at least one of add_k, kneser_ney"),
+    ("ngram", "sonnets", {"score_order": 4}, "score_order: 4 with kneser_ney is not among the "
+                                             "models fitted (orders 1..3, add_k, kneser_ney)"),
+    ("ngram", "sonnets", {"score_order": 1}, "score_order: kneser_ney needs an order of at "
+                                             "least 2"),
+    ("train", "r8", {"cell": ["gru", "lstm"]}, "cell: lists 2 values for 1 layers"),
+    ("train_lm", "sonnets", {"bidirectional": [True, False, False]},
+     "units: lists 2 values for 3 layers"),
+], ids=["empty-c_grid", "no-smoothing", "score-order-above-max", "kneser-ney-unigram",
+        "cell-list-too-long", "lists-disagree"])
+def test_an_entry_that_contradicts_itself_names_the_key(tmp_path, section, name, changes,
+                                                        message):
+    assert load_error(tmp_path, changed(section, name, **changes)) == f"{section}.{name}.{message}"
+
+
+# ------------------------------------------------------------------ keys
+
+
+def first_required(cls: type) -> str:
+    return next(f.name for f in dataclasses.fields(cls) if "when" not in f.metadata
+                and f.default is dataclasses.MISSING
+                and f.default_factory is dataclasses.MISSING)
+
+
+SECTION_ENTRIES = [(section, next(iter(REAL[section]))) for section in SECTIONS]
+
+
+@pytest.mark.parametrize("section, name", SECTION_ENTRIES, ids=[s for s, _ in SECTION_ENTRIES])
+def test_a_missing_key_is_named(tmp_path, section, name):
+    key = first_required(type(CHECKED[section][name]))
+    message = load_error(tmp_path, changed(section, name, **{key: ...}))
+    if section == "prepare":  # the corpus picks the schema
+        assert message.startswith(f"prepare.{name}.corpus: expected one of imdb | reuters")
+    else:
+        assert message == f"{section}.{name}.{key}: missing key"
+
+
+@pytest.mark.parametrize("section, name", SECTION_ENTRIES, ids=[s for s, _ in SECTION_ENTRIES])
+def test_an_unknown_key_is_named_with_the_keys_expected(tmp_path, section, name):
+    fields = [f.name for f in dataclasses.fields(type(CHECKED[section][name]))]
+    message = load_error(tmp_path, changed(section, name, colour="blue"))
+    assert message == (f"{section}.{name}.colour: unknown key (expected one of: "
+                       f"{', '.join(fields)})")
+
+
+def test_a_typo_never_trains_the_default(tmp_path):
+    """The module's own example: `-S train.imdb.unitz=128`."""
+    message = load_error(tmp_path, changed("train", "imdb", unitz=128))
+    assert message.startswith("train.imdb.unitz: unknown key (expected one of: seed, ")
+
+
+NOT_APPLYING = [
+    ("train", "r8", "embedding_dim", 64, "embedding: learned only; GloVe fixes its own size", {}),
+    ("train", "r8", "conv_kernel", 5, "conv_filters > 0 only", {}),
+    ("train", "r8", "conv_pool", 2, "conv_filters > 0 only", {}),
+    ("train", "r8", "between_dense", 32, "layers > 1 only", {}),
+    ("train", "r8", "bucket_span", 20, "bucketing: true only", {"bucketing": False}),
+    ("train_translation", "por_eng_basic", "attention", "luong", "architecture: attention only",
+     {}),
+    ("lm_sequences", "sonnets", "sentence_size", 10, "recipe: windows only", {}),
+    ("lm_sequences", "sonnets", "step", 10, "recipe: windows only", {}),
+    ("lm_sequences", "shakespeare_char", "maxlen", 10, "recipe: prefixes only", {}),
+    ("ngram", "sonnets", "k", 0.5, "add_k smoothing only",
+     {"smoothings": ["kneser_ney"]}),
+    ("ngram", "sonnets", "discount", 0.5, "kneser_ney smoothing only",
+     {"smoothings": ["add_k"], "score_smoothing": "add_k"}),
+    ("train_lm", "shakespeare_char", "l2", 0.01, "dense_units > 0 only", {}),
+    ("embeddings", "imdb", "seed", 1, "missing: random only", {}),
+]
+
+
+@pytest.mark.parametrize("section, name, key, value, reason, changes", NOT_APPLYING,
+                         ids=[f"{s}.{n}.{k}" for s, n, k, *_ in NOT_APPLYING])
+def test_a_key_that_does_not_apply_is_refused(tmp_path, section, name, key, value, reason,
+                                              changes):
+    message = load_error(tmp_path, changed(section, name, **changes, **{key: value}))
+    assert message == (f"{section}.{name}.{key}: does not apply to this entry ({reason}); "
+                       "remove it")
+
+
+def test_every_key_that_applies_only_sometimes_has_a_case():
+    covered = {(section, key) for section, _, key, *_ in NOT_APPLYING}
+    when = {(section, f.name) for section, cls, _ in classes() for f in dataclasses.fields(cls)
+            if "when" in f.metadata}
+    assert covered == when
+
+
+REQUIRED_WHEN = [
+    ("train", "r8", {"embedding": "learned"}, "embedding_dim",
+     "embedding: learned only; GloVe fixes its own size"),
+    ("train", "r8", {"conv_filters": 8, "conv_pool": 2}, "conv_kernel", "conv_filters > 0 only"),
+    ("train", "r8", {"conv_filters": 8, "conv_kernel": 3}, "conv_pool", "conv_filters > 0 only"),
+    ("train", "r8", {"bucket_span": ...}, "bucket_span", "bucketing: true only"),
+    ("train_translation", "por_eng", {"attention": ...}, "attention",
+     "architecture: attention only"),
+    ("lm_sequences", "shakespeare_char", {"step": ...}, "step", "recipe: windows only"),
+    ("ngram", "sonnets", {"k": ...}, "k", "add_k smoothing only"),
+    ("train_lm", "shakespeare_char", {"dense_units": 64}, "l2", "dense_units > 0 only"),
+    ("embeddings", "imdb", {"missing": "random"}, "seed", "missing: random only"),
+]
+
+
+@pytest.mark.parametrize("section, name, changes, key, reason", REQUIRED_WHEN,
+                         ids=[f"{s}.{n}.{k}" for s, n, _, k, _ in REQUIRED_WHEN])
+def test_a_key_that_applies_and_has_no_default_is_required(tmp_path, section, name, changes, key,
+                                                           reason):
+    message = load_error(tmp_path, changed(section, name, **changes))
+    assert message == f"{section}.{name}.{key}: missing key ({reason})"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("train:\n  r8: {units: 1, units: 2}\n", "duplicate key 'units'"),
+    ("train:\n  r8:\n    units: 1\n    units: 2\n", "duplicate key 'units'"),
+    ("vocab:\n  imdb: &w {level: word}\n  imdb: *w\n", "duplicate key 'imdb'"),
+], ids=["in-a-flow-entry", "in-a-block-entry", "an-entry-twice"])
+def test_a_duplicate_key_is_refused_naming_its_line(tmp_path, text, message):
+    path = tmp_path / "params.yaml"
+    path.write_text(text)
+    with pytest.raises(ParamsError, match=rf"params.yaml: not valid YAML \({message} in "
+                                          r"\"<unicode string>\", line \d+"):
+        load_all_params(path)
+
+
+def test_a_section_repeated_at_the_end_of_the_real_file_is_refused(tmp_path):
+    path = tmp_path / "params.yaml"
+    text = (ROOT / "params.yaml").read_text(encoding="utf-8")
+    path.write_text(text + "\nvocab:\n  imdb: {level: word}\n", encoding="utf-8")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    line = len(lines) - lines[::-1].index("vocab:")  # the second one, the one refused
+    with pytest.raises(ParamsError, match=rf"duplicate key 'vocab' .*line {line}, column 1"):
+        load_all_params(path)
+
+
+# ------------------------------------------------------------------ merge keys
+
+
+def merged(tail: str) -> str:
+    """The real `train` block with `tail` replacing its last entry (imdb)."""
+    text = (ROOT / "params.yaml").read_text(encoding="utf-8")
+    start, end = text.index("\ntrain:\n"), text.index("\nfigures:")
+    block = text[start:end]
+    cut = block.index("  imdb: {<<: *reuters_train")
+    return block[:cut] + tail + "\n"
+
+
+def test_a_merged_entry_cannot_drop_a_key_that_always_applies(tmp_path):
+    """`key: null` drops only a key that applies sometimes; `units` always does."""
+    path = tmp_path / "params.yaml"
+    path.write_text(merged("  imdb: {<<: *reuters_train, units: null}"), encoding="utf-8")
+    with pytest.raises(ParamsError, match=r"train.imdb.units: expected int, got None$"):
+        load_all_params(path)
+
+
+def test_a_merged_key_that_stops_applying_is_refused_until_set_to_null(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text(merged("  imdb: {<<: *reuters_train, bucketing: false}"), encoding="utf-8")
+    with pytest.raises(ParamsError, match=r"train.imdb.bucket_span: does not apply to this "
+                                          r"entry \(bucketing: true only\); remove it$"):
+        load_all_params(path)
+    path.write_text(merged("  imdb: {<<: *reuters_train, bucketing: false, bucket_span: null}"),
+                    encoding="utf-8")
+    entry = load_all_params(path)["train"]["imdb"]
+    assert "bucket_span" not in resolved(entry) and entry.units == 64
+
+
+@pytest.mark.parametrize("tail, message", [
+    ("  imdb: {<<: *nosuch_anchor}", "found undefined alias 'nosuch_anchor'"),
+    ("  imdb: {<<: [1, 2]}", "expected a mapping for merging, but found scalar"),
+    ("  imdb: {<<: *reuters_train, units: 8, units: 9}", "duplicate key 'units'"),
+], ids=["undefined-alias", "merge-of-a-list-of-numbers", "duplicate-beside-a-merge"])
+def test_a_broken_merge_is_invalid_yaml(tmp_path, tail, message):
+    path = tmp_path / "params.yaml"
+    path.write_text(merged(tail), encoding="utf-8")
+    with pytest.raises(ParamsError, match=rf"params.yaml: not valid YAML \(.*{message}"):
+        load_all_params(path)
+
+
+# ------------------------------------------------------------------ the file itself
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"# only a comment\n", "expected a mapping of stage sections, got an empty file"),
+    (b"---\n", "expected a mapping of stage sections, got an empty file"),
+    (b"hello\n", "expected a mapping of stage sections, got str"),
+    (b"train:\n\tr8: {}\n", r"not valid YAML \(while scanning for the next token found "
+                            r"character '\\t'"),
+    (b"train: {r8: 'unclosed}\n", r"not valid YAML \(while scanning a quoted scalar"),
+    (b"vocab: {}\n---\ntrain: {}\n", r"not valid YAML \(expected a single document"),
+    (b"trian: {r8: {}}\n", r"trian: unknown section \(expected one of: download, prepare, "),
+    (b"vocab: [imdb]\n", "vocab: expected a mapping of entries"),
+    (b"vocab: {imdb: 3}\n", "vocab.imdb: expected a mapping, got int"),
+    (b"prepare: {imdb: }\n", r"prepare.imdb.corpus: expected one of imdb \| reuters \| "
+                             r"sonnets \| shakespeare \| sheldon \| por_eng, got None"),
+    (b"vocab:\n  imdb: {level: word}\n\xff\n", r"not UTF-8 text \(invalid start byte at byte "
+                                              r"29\)"),
+], ids=["comment-only", "empty-document", "a-scalar", "tab-indent", "unclosed-quote",
+        "two-documents", "unknown-section", "section-a-list", "entry-a-number", "entry-null",
+        "not-utf8"])
+def test_a_broken_params_file_is_one_line_naming_it(tmp_path, content, message):
+    path = tmp_path / "params.yaml"
+    path.write_bytes(content)
+    with pytest.raises(ParamsError) as err:
+        load_all_params(path)
+    assert "\n" not in str(err.value)
+    assert str(err.value).startswith(f"{path}: ")
+    assert re.search(message, str(err.value)), str(err.value)
+
+
+def test_a_missing_params_file_says_where_to_run_from(tmp_path):
+    with pytest.raises(ParamsError, match=r"params.yaml: not found \(run from the repository "
+                                          r"root\)$"):
+        load_all_params(tmp_path / "params.yaml")
+
+
+@pytest.mark.xfail(strict=True, reason="known defect: read_yaml (rnnlab/core/params.py, "
+                   "`path.read_text`) catches FileNotFoundError and UnicodeDecodeError only, so a "
+                   "folder named params.yaml is an IsADirectoryError traceback")
+def test_a_folder_named_params_yaml_is_one_line(tmp_path):
+    (tmp_path / "params.yaml").mkdir()
+    with pytest.raises(ParamsError, match=r"params.yaml: .*folder"):
+        load_all_params(tmp_path / "params.yaml")
+
+
+def test_from_mapping_refuses_what_is_not_a_mapping():
+    for value, kind in ((None, "NoneType"), ([1], "list"), ("units: 3", "str")):
+        with pytest.raises(ParamsError, match=rf"^here: expected a mapping, got {kind}$"):
+            from_mapping(TrainParams, value, "here")
+
+
+# ------------------------------------------------------------------ the params stage
+
+
+def run_stage(folder: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, str(ROOT / "stages" / "params.py"), "all"],
+                          cwd=folder, env=env, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory) -> Path:
+    """A folder where the params stage ran on the real file: data/params as it writes it."""
+    folder = tmp_path_factory.mktemp("stage")
+    write_params(folder, REAL)
+    result = run_stage(folder)
+    assert result.returncode == 0, result.stderr
+    assert (folder / "data" / "params" / "train" / "r8.json").is_file()
+    return folder
+
+
+STAGE_CASES = [
+    pytest.param(changed("train", "r8", whole=True, units=0),
+                 "train.r8.units: expected a value ≥ 1, got 0", id="out-of-range"),
+    pytest.param(changed("lm_sequences", "sonnets", whole=True, step=5),
+                 "lm_sequences.sonnets.step: does not apply to this entry (recipe: windows "
+                 "only); remove it", id="does-not-apply"),
+    pytest.param(changed("evaluate_lm", "sonnets", whole=True, eval_window=100),
+                 "evaluate_lm.sonnets.eval_window: does not apply to this entry "
+                 "(lm_sequences.sonnets.recipe is prefixes)", id="across-sections"),
+]
+
+
+@pytest.mark.parametrize("params, message", STAGE_CASES)
+def test_the_params_stage_fails_in_one_line_and_writes_nothing(tmp_path, params, message):
+    write_params(tmp_path, params)
+    result = run_stage(tmp_path)
+    assert result.returncode == 1
+    assert one_line(result.stderr) == f"params all: error: params.yaml: {message}"
+    assert not (tmp_path / "data").exists()
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "params.yaml: not found (run from the repository root)"),
+    ("train: {r8: [\n", "params.yaml: not valid YAML (while parsing a flow node expected the "
+                        "node content, but found '<stream end>' in \"<unicode string>\", line 2, "
+                        "column 1: ^)"),
+], ids=["no-params-file", "invalid-yaml"])
+def test_a_failed_params_stage_leaves_the_last_good_output_unchanged(tmp_path, written,
+                                                                     content, message):
+    shutil.copytree(written / "data", tmp_path / "data")
+    before = snapshot(tmp_path / "data")
+    if content is not None:
+        (tmp_path / "params.yaml").write_text(content)
+    result = run_stage(tmp_path)
+    assert result.returncode == 1
+    assert one_line(result.stderr) == f"params all: error: {message}"
+    assert snapshot(tmp_path / "data") == before
+    assert leftovers(tmp_path) == []
+
+
+@pytest.mark.xfail(strict=True, reason="known defect: entry names are not checked, so a name "
+                   "such as `../../evil` makes stages/params.py write data/evil.json, outside "
+                   "data/params (rnnlab/core/params.py check_params; stages/params.py write_json)")
+def test_an_entry_name_that_is_a_path_is_refused(tmp_path):
+    params = copy.deepcopy(REAL)
+    params["vocab"]["../../evil"] = params["vocab"]["imdb"]
+    write_params(tmp_path, params)
+    result = run_stage(tmp_path)
+    written_outside = sorted(p.name for p in (tmp_path / "data").glob("*.json"))
+    assert written_outside == []
+    assert result.returncode == 1 and "vocab.../../evil" in one_line(result.stderr)
+
+
+@pytest.mark.xfail(strict=True, reason="known defect: atomic_dir (rnnlab/core/files.py) calls "
+                   "shutil.rmtree on a data/params that is a file: a NotADirectoryError "
+                   "traceback instead of one line")
+def test_a_file_where_the_params_folder_goes_is_one_line(tmp_path):
+    write_params(tmp_path, REAL)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "params").write_text("not a folder")
+    result = run_stage(tmp_path)
+    assert leftovers(tmp_path) == []
+    assert result.returncode == 1
+    assert one_line(result.stderr).startswith("params all: error: data/params: ")
