@@ -6,6 +6,7 @@ resolved (defaults filled in) to data/params/<section>/<name>.json for its stage
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from rnnlab.core.errors import ParamsError
@@ -45,9 +46,21 @@ SECTIONS: dict[str, Schema] = {
 }
 
 
+SHARED = "shared"  # blocks the entries merge (`<<: *name`); no stage reads the section itself
+ENTRY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")  # a file name and a DVC stage name
+
+
 def load_all_params(path: Path = PARAMS_FILE) -> dict[str, dict]:
     """Every entry of params.yaml checked: `{section: {name: dataclass}}`."""
-    checked = check_params(read_yaml(path), SECTIONS, path)
+    params = read_yaml(path)
+    if isinstance(params, dict) and not isinstance(params.pop(SHARED, {}), dict):
+        raise ParamsError(f"{path}: {SHARED}: expected a mapping of blocks to merge")
+    for section, entries in params.items() if isinstance(params, dict) else ():
+        for name in entries if isinstance(entries, dict) else ():
+            if not isinstance(name, str) or not ENTRY_NAME.fullmatch(name):
+                raise ParamsError(f"{path}: {section}.{name}: expected an entry name of letters, "
+                                  "digits, _ and - (it names files and stages)")
+    checked = check_params(params, SECTIONS, path)
     check_across(checked, path)
     return checked
 

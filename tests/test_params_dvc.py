@@ -41,14 +41,15 @@ def test_set_on_a_merged_entry_changes_it_alone(tmp_path):
     run(repo, "git", "commit", "-qm", "base")
     before = yaml.safe_load((repo / "params.yaml").read_text())
 
-    run(repo, DVC, "exp", "run", "-q", "-S", "train.r52.units=32")
+    run(repo, DVC, "exp", "run", "-q", "-S", "train.r8.units=32")
     after = yaml.safe_load((repo / "params.yaml").read_text())
-    assert after["train"]["r52"] == before["train"]["r52"] | {"units": 32}
-    assert after["train"]["r8"] == before["train"]["r8"]  # the anchor it merges is untouched
-    assert after["train"]["reuters46"] == before["train"]["reuters46"]
+    assert after["train"]["r8"] == before["train"]["r8"] | {"units": 32}
+    for other in ("r52", "reuters46", "imdb"):  # they merge the same shared block
+        assert after["train"][other] == before["train"][other]
+    assert after["shared"] == before["shared"]
 
     diff = json.loads(run(repo, DVC, "params", "diff", "--json"))["params.yaml"]
-    assert diff == {"train.r52.units": {"old": 64, "new": 32, "diff": -32}}
+    assert diff == {"train.r8.units": {"old": 64, "new": 32, "diff": -32}}
     shown = json.loads(run(repo, DVC, "exp", "show", "--json"))
     params = shown[0]["data"]["params"]["params.yaml"]["data"]  # the workspace
     assert params["train"]["r52"]["cell"] == "gru"  # a merged value is listed as in effect

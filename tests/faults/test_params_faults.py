@@ -495,9 +495,6 @@ def test_a_failed_params_stage_leaves_the_last_good_output_unchanged(tmp_path, w
     assert leftovers(tmp_path) == []
 
 
-@pytest.mark.xfail(strict=True, reason="known defect: entry names are not checked, so a name "
-                   "such as `../../evil` makes stages/params.py write data/evil.json, outside "
-                   "data/params (rnnlab/core/params.py check_params; stages/params.py write_json)")
 def test_an_entry_name_that_is_a_path_is_refused(tmp_path):
     params = copy.deepcopy(REAL)
     params["vocab"]["../../evil"] = params["vocab"]["imdb"]
