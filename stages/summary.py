@@ -1,16 +1,19 @@
-"""Write metrics/summary.md: every task's headline numbers beside the params that gave them."""
+"""Write RESULTS.md: every task's headline numbers beside the params that gave them."""
 
-from rnnlab.core import paths
+from pathlib import Path
+
 from rnnlab.core.files import write_text
 from rnnlab.core.params import read_resolved
 from rnnlab.core.stage import run
 from rnnlab.report.summary import summary_markdown
 
+RESULTS = Path("RESULTS.md")  # beside the README: outside metrics/, which it reads whole
 
-def main(target: str) -> None:
+
+def main(_: str) -> None:
     params = read_resolved("evaluate", "train", "sequences", "evaluate_lm", "train_lm",
                            "lm_sequences", "evaluate_translation", "train_translation")
-    write_text(paths.METRICS / f"{target}.md", summary_markdown(params))
+    write_text(RESULTS, summary_markdown(params))
 
 
 if __name__ == "__main__":

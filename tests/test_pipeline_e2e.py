@@ -41,7 +41,7 @@ def test_repro_runs_every_stage_and_writes_metrics(repo, env, first_run):
     assert metrics["accuracy"] == round(sum(a == p for a, p in rows) / len(rows), 6)
     assert (repo / "plots" / "train" / "imdb" / "plots" / "metrics" / "train" / "loss.tsv").exists()
     assert (repo / "models" / "imdb" / "model.keras").exists()
-    summary = (repo / "metrics" / "summary.md").read_text()
+    summary = (repo / "RESULTS.md").read_text()
     assert f"| imdb | {metrics['accuracy']:.4f} |" in summary
 
 

@@ -51,7 +51,7 @@ def copy_repository(dest: Path) -> None:
     listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT,
                             check=True, capture_output=True, text=True).stdout.split("\0")
     for name in filter(None, listed):
-        if name == "dvc.lock" or name.startswith(("metrics/", "plots/")):
+        if name in ("dvc.lock", "RESULTS.md") or name.startswith(("metrics/", "plots/")):
             continue
         source = ROOT / name
         if source.is_file():

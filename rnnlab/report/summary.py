@@ -1,4 +1,4 @@
-"""metrics/summary.md: every task's headline numbers beside the params that gave them."""
+"""RESULTS.md: every task's headline numbers beside the params that gave them."""
 
 from __future__ import annotations
 
