@@ -132,7 +132,7 @@ def test_prepare_entries_are_checked_by_their_corpus_schema(tmp_path):
     with pytest.raises(ParamsError, match=r"prepare.r8.block_lines: unknown key"):
         load_all_params(path)
     path.write_text("prepare:\n  x: {corpus: nosuch}\n")
-    with pytest.raises(ParamsError, match=r"prepare.x.corpus: expected one of imdb \| reuters"):
+    with pytest.raises(ParamsError, match=r"prepare.x.corpus: expected one of imdb \| por_eng"):
         load_all_params(path)
     path.write_text("prepare:\n  x: {corpus: imdb, val_fraction: 0, seed: 1}\n")
     with pytest.raises(ParamsError, match=r"prepare.x.val_fraction: expected a value > 0"):

@@ -12,6 +12,7 @@ import pandas as pd
 
 from rnnlab.core.errors import DataError
 from rnnlab.core.params import value
+from rnnlab.corpora.corpus import Corpus
 from rnnlab.text.splits import carve_validation
 from rnnlab.text.tokenize import strip_markup
 
@@ -71,3 +72,6 @@ class ImdbParams:
 def prepare_imdb(raw_dir: Path, params: ImdbParams) -> pd.DataFrame:
     """The review table with a stratified validation split carved from `train`."""
     return carve_validation(read_imdb(raw_dir), params.val_fraction, params.seed)
+
+
+CORPUS = Corpus(ImdbParams, prepare_imdb)

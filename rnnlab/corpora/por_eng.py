@@ -18,6 +18,7 @@ import pandas as pd
 
 from rnnlab.core.errors import DataError
 from rnnlab.core.params import value
+from rnnlab.corpora.corpus import Corpus
 from rnnlab.text.tokenize import normalize_sentence
 
 RAW_FILE = "por.txt"
@@ -108,3 +109,6 @@ def prepare_por_eng(raw_dir: Path, params: PorEngParams) -> pd.DataFrame:
                                    params.seed)
     print(", ".join(f"{key} {value}" for key, value in counts.items()))
     return pairs
+
+
+CORPUS = Corpus(PorEngParams, prepare_por_eng)

@@ -1,34 +1,33 @@
-"""Every corpus the `prepare` stage knows: its params schema and its reader, by name.
+"""Every corpus the `prepare` stage knows, found by name: each module of this package that
+declares `CORPUS = Corpus(params_class, prepare)`.
 
-Adding a corpus is one module here (a params dataclass and a `prepare(raw_dir, params)`
-function returning the tidy table), one line below, and its params entries.
+Adding a corpus is one module here (a params dataclass, a `prepare(raw_dir, params)` function
+returning the tidy table, and that `CORPUS` line) plus its params entries. The modules are found
+at run time, so no import names them; the `prepare` stage depends on this whole folder.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any, NamedTuple
+import importlib
+import pkgutil
+from typing import Any
 
-import pandas as pd
-
+import rnnlab.corpora
 from rnnlab.core.errors import ParamsError
-from rnnlab.corpora import imdb, por_eng, reuters, shakespeare, sheldon, sonnets
+from rnnlab.corpora.corpus import Corpus
 
 
-class Corpus(NamedTuple):
-    params: type
-    prepare: Callable[[Path, Any], pd.DataFrame]
+def discover() -> dict[str, Corpus]:
+    """`{module name: Corpus}` for the modules of rnnlab/corpora that declare one, by name."""
+    found = {}
+    for info in sorted(pkgutil.iter_modules(rnnlab.corpora.__path__), key=lambda m: m.name):
+        corpus = getattr(importlib.import_module(f"rnnlab.corpora.{info.name}"), "CORPUS", None)
+        if isinstance(corpus, Corpus):
+            found[info.name] = corpus
+    return found
 
 
-CORPORA: dict[str, Corpus] = {
-    "imdb": Corpus(imdb.ImdbParams, imdb.prepare_imdb),
-    "reuters": Corpus(reuters.ReutersParams, reuters.prepare_reuters),
-    "sonnets": Corpus(sonnets.SonnetsParams, sonnets.prepare_sonnets),
-    "shakespeare": Corpus(shakespeare.ShakespeareParams, shakespeare.prepare_shakespeare),
-    "sheldon": Corpus(sheldon.SheldonParams, sheldon.prepare_sheldon),
-    "por_eng": Corpus(por_eng.PorEngParams, por_eng.prepare_por_eng),
-}
+CORPORA: dict[str, Corpus] = discover()
 
 
 def prepare_schema(values: Any, where: str) -> type:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from rnnlab.core.errors import DataError
 from rnnlab.core.params import value
+from rnnlab.corpora.corpus import Corpus
 from rnnlab.corpora.reuters_sgml import parse_reuters
 from rnnlab.text.splits import carve_validation
 
@@ -168,3 +169,6 @@ def prepare_reuters(raw_dir: Path, params: ReutersParams) -> pd.DataFrame:
         "label_name": dataset["label"].to_numpy(),
     })
     return carve_validation(table, params.val_fraction, params.seed)
+
+
+CORPUS = Corpus(ReutersParams, prepare_reuters)

@@ -10,6 +10,7 @@ import pandas as pd
 
 from rnnlab.core.files import read_text
 from rnnlab.core.params import value
+from rnnlab.corpora.corpus import Corpus
 from rnnlab.text.lines import split_by_position
 
 
@@ -21,3 +22,6 @@ class ShakespeareParams:
 
 def prepare_shakespeare(raw_dir: Path, params: ShakespeareParams) -> pd.DataFrame:
     return split_by_position(read_text(raw_dir / "input.txt"), params.val_fraction)
+
+
+CORPUS = Corpus(ShakespeareParams, prepare_shakespeare)

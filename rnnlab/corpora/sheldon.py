@@ -15,6 +15,7 @@ import pandas as pd
 
 from rnnlab.core.files import read_text
 from rnnlab.core.params import value
+from rnnlab.corpora.corpus import Corpus
 from rnnlab.text.lines import split_lines
 
 
@@ -32,3 +33,6 @@ def prepare_sheldon(raw_dir: Path, params: SheldonParams) -> pd.DataFrame:
     quotes = list(dict.fromkeys(line.strip() for line in lines if line.strip()))
     return split_lines("\n".join(quotes) + "\n", params.block_lines, params.val_fraction,
                        params.test_fraction, params.seed)
+
+
+CORPUS = Corpus(SheldonParams, prepare_sheldon)

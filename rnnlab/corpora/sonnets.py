@@ -14,6 +14,7 @@ import pandas as pd
 
 from rnnlab.core.files import read_text
 from rnnlab.core.params import value
+from rnnlab.corpora.corpus import Corpus
 from rnnlab.text.lines import split_lines
 
 
@@ -30,3 +31,6 @@ def prepare_sonnets(raw_dir: Path, params: SonnetsParams) -> pd.DataFrame:
     text = read_text(raw_dir / "sonnets.txt")
     return split_lines(text, params.block_lines, params.val_fraction, params.test_fraction,
                        params.seed)
+
+
+CORPUS = Corpus(SonnetsParams, prepare_sonnets)

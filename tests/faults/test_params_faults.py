@@ -238,7 +238,7 @@ def test_a_missing_key_is_named(tmp_path, section, name):
     key = first_required(type(CHECKED[section][name]))
     message = load_error(tmp_path, changed(section, name, **{key: ...}))
     if section == "prepare":  # the corpus picks the schema
-        assert message.startswith(f"prepare.{name}.corpus: expected one of imdb | reuters")
+        assert message.startswith(f"prepare.{name}.corpus: expected one of imdb | por_eng")
     else:
         assert message == f"{section}.{name}.{key}: missing key"
 
@@ -343,12 +343,13 @@ def test_a_section_repeated_at_the_end_of_the_real_file_is_refused(tmp_path):
 
 
 def merged(tail: str) -> str:
-    """The real `train` block with `tail` replacing its last entry (imdb)."""
+    """The real `shared` blocks and `train` section, with `tail` replacing its last entry."""
     text = (ROOT / "params.yaml").read_text(encoding="utf-8")
+    shared = text[text.index("shared:\n"): text.index("\ndownload:")]
     start, end = text.index("\ntrain:\n"), text.index("\nfigures:")
     block = text[start:end]
     cut = block.index("  imdb: {<<: *reuters_train")
-    return block[:cut] + tail + "\n"
+    return shared + block[:cut] + tail + "\n"
 
 
 def test_a_merged_entry_cannot_drop_a_key_that_always_applies(tmp_path):
@@ -397,8 +398,8 @@ def test_a_broken_merge_is_invalid_yaml(tmp_path, tail, message):
     (b"trian: {r8: {}}\n", r"trian: unknown section \(expected one of: download, prepare, "),
     (b"vocab: [imdb]\n", "vocab: expected a mapping of entries"),
     (b"vocab: {imdb: 3}\n", "vocab.imdb: expected a mapping, got int"),
-    (b"prepare: {imdb: }\n", r"prepare.imdb.corpus: expected one of imdb \| reuters \| "
-                             r"sonnets \| shakespeare \| sheldon \| por_eng, got None"),
+    (b"prepare: {imdb: }\n", r"prepare.imdb.corpus: expected one of imdb \| por_eng \| reuters "
+                             r"\| shakespeare \| sheldon \| sonnets, got None"),
     (b"vocab:\n  imdb: {level: word}\n\xff\n", r"not UTF-8 text \(invalid start byte at byte "
                                               r"29\)"),
 ], ids=["comment-only", "empty-document", "a-scalar", "tab-indent", "unclosed-quote",
