@@ -19,7 +19,7 @@ import re
 import sys
 import tempfile
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from rnnlab.core import paths
@@ -163,17 +163,28 @@ def export(args: argparse.Namespace) -> None:
     print(export_classifier(Path(args.models) / args.task, out))
 
 
+def text_command(commands: argparse._SubParsersAction, name: str, summary: str,
+                 run: Callable[[argparse.Namespace], None], task_help: str, texts_help: str,
+                 default_task: str | None = None) -> argparse.ArgumentParser:
+    """A command that reads texts: from its arguments, `--file` or standard input."""
+    command = commands.add_parser(name, help=summary)
+    command.add_argument("--task", required=default_task is None, default=default_task,
+                         help=task_help)
+    kind = texts_help.split()[0]  # texts, sentences
+    command.add_argument("--file", help=f"read {kind} from this file, one per line")
+    command.add_argument("--models", help=MODELS_HELP)
+    command.add_argument("texts", nargs="*", help=f"{texts_help} ('-' or none: standard input)")
+    command.set_defaults(run=run)
+    return command
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rnnlab", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
-    p = commands.add_parser("predict", help="classify texts with a trained model")
-    p.add_argument("--task", required=True, help="task name, as in params.yaml (e.g. imdb)")
-    p.add_argument("--file", help="read texts from this file, one per line")
+    p = text_command(commands, "predict", "classify texts with a trained model", predict,
+                     "task name, as in params.yaml (e.g. imdb)", "texts to classify")
     p.add_argument("--top", type=int, default=3, help="classes to print for multi-class tasks")
-    p.add_argument("--models", help=MODELS_HELP)
-    p.add_argument("texts", nargs="*", help="texts to classify ('-' or none: standard input)")
-    p.set_defaults(run=predict)
 
     g = commands.add_parser("generate", help="continue a prompt with a trained language model")
     g.add_argument("--task", required=True, help="language-model task (e.g. sonnets)")
@@ -187,20 +198,12 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--models", help=MODELS_HELP)
     g.set_defaults(run=generate)
 
-    s = commands.add_parser("score", help="sentence probability under a task's n-gram model")
-    s.add_argument("--task", required=True, help="language-model task (e.g. sonnets)")
-    s.add_argument("--file", help="read sentences from this file, one per line")
-    s.add_argument("--models", help=MODELS_HELP)
-    s.add_argument("texts", nargs="*", help="sentences to score ('-' or none: standard input)")
-    s.set_defaults(run=score)
-
-    t = commands.add_parser("translate", help="translate sentences with a trained translator")
-    t.add_argument("--task", default="por_eng", help="translation task (default por_eng)")
+    text_command(commands, "score", "sentence probability under a task's n-gram model", score,
+                 "language-model task (e.g. sonnets)", "sentences to score")
+    t = text_command(commands, "translate", "translate sentences with a trained translator",
+                     translate, "translation task (default por_eng)", "sentences to translate",
+                     default_task="por_eng")
     t.add_argument("--beam", type=int, help="beam width, 1: greedy (default: the evaluation's)")
-    t.add_argument("--file", help="read sentences from this file, one per line")
-    t.add_argument("--models", help=MODELS_HELP)
-    t.add_argument("texts", nargs="*", help="sentences to translate ('-' or none: standard input)")
-    t.set_defaults(run=translate)
 
     e = commands.add_parser("export", help="save a classifier as a SavedModel reading raw text")
     e.add_argument("--task", required=True, help="classification task (e.g. imdb)")
