@@ -92,15 +92,22 @@ def predict(args: argparse.Namespace) -> None:
 
 
 def generate(args: argparse.Namespace) -> None:
+    import math
+
     from rnnlab.tasks.lm.generate import Generator
 
     check_utf8(args.prompt, "the prompt")
+    if not math.isfinite(args.temperature):
+        raise UsageError(f"temperature must be a finite number ≥ 0 (0: greedy), got "
+                         f"{args.temperature}")
     generator = Generator(Path(args.models) / args.task)
     char_model = generator.vocab.level == "char"
     if (args.words is not None and char_model) or (args.chars is not None and not char_model):
         unit = "characters: use --chars" if char_model else "words: use --words"
         raise UsageError(f"{args.task} generates {unit}")
     length = args.chars if char_model else args.words
+    if length is not None and length < 1:
+        raise UsageError(f"--{'chars' if char_model else 'words'} must be at least 1, got {length}")
     length = length if length is not None else (200 if char_model else 20)
     print(generator.generate(args.prompt, length, args.temperature, args.top_k, args.seed))
 

@@ -17,11 +17,13 @@ import sys
 import tarfile
 import time
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO, Literal
 
 from rnnlab.core.errors import DownloadError
 from rnnlab.core.files import atomic_dir, atomic_path
+from rnnlab.core.params import value
 
 MIRROR_ENV = "RNNLAB_MIRROR"
 DEFAULT_MIRROR = Path("../shared/datasets")
@@ -41,7 +43,7 @@ class DownloadParams:
     members: list[str] | None = None  # glob patterns of archive members to keep (None: all)
     expect: list[str] | None = None  # files that must exist in data/raw/<corpus>/ afterwards
     member_sha256: dict[str, str] | None = None  # checksums of unpacked files, when known
-    dim: int | None = None  # fills `{dim}` in the names above (GloVe's vector size)
+    dim: int | None = value(None, ge=1)  # fills `{dim}` in the names above (GloVe's vector size)
 
     def resolved(self) -> DownloadParams:
         """These params with every `{dim}` placeholder filled in."""
@@ -89,8 +91,14 @@ def read_sha256sums(mirror: Path) -> dict[str, str]:
     sums_file = mirror / "SHA256SUMS"
     if not sums_file.is_file():
         raise DownloadError(f"{sums_file}: missing (every mirror lists its files' sha256 there)")
+    try:
+        text = sums_file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        number = sums_file.read_bytes()[: err.start].count(b"\n") + 1
+        raise DownloadError(f"{sums_file}:{number}: not UTF-8 text ({err.reason} at byte "
+                            f"{err.start})") from None
     sums = {}
-    for number, line in enumerate(sums_file.read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         parts = line.split(maxsplit=1)
@@ -173,6 +181,9 @@ def _verify_mirror(mirror: Path, relative: str) -> None:
 
 def _unpack(source: Path, how: str, params: DownloadParams, out_dir: Path) -> None:
     expect = params.expect or []
+    if source.is_dir() != (how == "anki_split"):  # a folder where a file belongs, or back
+        found, wanted = ("folder", "file") if source.is_dir() else ("file", "folder of splits")
+        raise DownloadError(f"{source}: is a {found}, expected a {wanted}")
     with atomic_dir(out_dir) as tmp:
         if how == "file":
             shutil.copyfile(source, tmp / expect[0])
@@ -196,17 +207,16 @@ def _unpack(source: Path, how: str, params: DownloadParams, out_dir: Path) -> No
 
 def _gunzip(source: Path, dest: Path) -> None:
     try:
+        if source.stat().st_size == 0:  # gzip would read it as an empty stream: no corpus
+            raise DownloadError(f"{source}: truncated or corrupt gzip file (empty file)")
         with gzip.open(source, "rb") as packed, open(dest, "wb") as out:
             shutil.copyfileobj(packed, out, CHUNK)
-    except (OSError, EOFError) as err:
+    except (OSError, EOFError, zlib.error) as err:
         raise DownloadError(f"{source}: truncated or corrupt gzip file ({err})") from err
 
 
 def _member_path(name: str, archive: Path, strip: str | None) -> PurePosixPath | None:
-    """The member's path inside the output folder; None if it lies outside `strip`.
-
-    Refuses absolute paths and `..` so that no archive can write outside its folder.
-    """
+    """Where a member goes in the output folder (`strip` dropped); refuses absolute paths, `..`."""
     path = PurePosixPath(name)
     if path.is_absolute() or ".." in path.parts or name.startswith(("/", "\\")):
         raise DownloadError(f"{archive}: unsafe member path {name!r} (absolute or '..')")
@@ -241,7 +251,9 @@ def safe_extract_tar(
                     raise DownloadError(f"{archive}: refusing special member {member.name!r}")
                 if member.isfile() and _wanted(path, members):
                     _write_member(tar.extractfile(member), dest / path)
-    except (tarfile.TarError, EOFError, OSError) as err:
+            while tar.fileobj.read(CHUNK):  # to the end: only there is gzip's CRC checked
+                pass
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as err:
         raise DownloadError(f"{archive}: truncated or corrupt archive ({err})") from err
 
 
@@ -255,8 +267,19 @@ def safe_extract_zip(
                 path = _member_path(info.filename, archive, strip)
                 if not info.is_dir() and _wanted(path, members):
                     _write_member(zipped.open(info), dest / path)
-    except (zipfile.BadZipFile, EOFError, OSError) as err:
+    except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as err:
         raise DownloadError(f"{archive}: truncated or corrupt archive ({err})") from err
+
+
+def _split_lines(path: Path) -> list[str]:
+    try:
+        return path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise DownloadError(f"{path}: missing (each split needs a .pt and a .en)") from None
+    except IsADirectoryError:
+        raise DownloadError(f"{path}: is a folder, expected a file") from None
+    except UnicodeDecodeError as err:
+        raise DownloadError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
 
 
 def write_anki_from_splits(folder: Path, dest: Path) -> None:
@@ -268,8 +291,7 @@ def write_anki_from_splits(folder: Path, dest: Path) -> None:
     lines = []
     for split in ("train", "val", "test"):
         pt_file, en_file = folder / f"{split}.pt", folder / f"{split}.en"
-        pt = pt_file.read_text(encoding="utf-8").splitlines()
-        en = en_file.read_text(encoding="utf-8").splitlines()
+        pt, en = _split_lines(pt_file), _split_lines(en_file)
         if len(pt) != len(en):
             raise DownloadError(f"{pt_file}: {len(pt)} lines, but {en_file} has {len(en)}")
         for number, (source, target) in enumerate(zip(pt, en, strict=True), 1):

@@ -30,6 +30,28 @@ _FOLDERS = [
 ARCHIVE = "aclImdb.tar"
 
 
+class _Header(tarfile.TarInfo):
+    """A member header that records, on its archive, why the header after the last one could
+    not be read. tarfile ends the members at any unreadable header after the first, so a cut at
+    a 512-byte block or a header failing its checksum would silently lose every later review;
+    only an all-zero block (`EOFHeaderError`) is the end-of-archive marker a whole tar has."""
+
+    @classmethod
+    def fromtarfile(cls, tarfile_: tarfile.TarFile) -> tarfile.TarInfo:
+        try:
+            return super().fromtarfile(tarfile_)
+        except tarfile.HeaderError as err:
+            tarfile_.rnnlab_end = err  # type: ignore[attr-defined]
+            raise
+
+
+def _check_the_end(tar: tarfile.TarFile, last: str | None) -> None:
+    end = getattr(tar, "rnnlab_end", None)
+    if last is not None and not isinstance(end, tarfile.EOFHeaderError):
+        raise tarfile.ReadError(f"cannot read the header after member {last} ({end}); "
+                                "expected another member or the end-of-archive marker")
+
+
 def read_imdb(raw_dir: Path) -> pd.DataFrame:
     """Every review as a row (`id`, `text`, `label`, `split`, `label_name`), markup removed.
 
@@ -40,12 +62,20 @@ def read_imdb(raw_dir: Path) -> pd.DataFrame:
     archive = raw_dir / ARCHIVE
     found: dict[str, list[tuple[str, str]]] = {folder: [] for folder, _, _ in _FOLDERS}
     try:
-        with tarfile.open(archive, "r:*") as tar:
+        with tarfile.open(archive, "r:*", tarinfo=_Header) as tar:
+            last = None
             for member in tar:
+                last = member.name
                 folder, _, name = member.name.removeprefix("aclImdb/").rpartition("/")
                 if member.isfile() and folder in found and name.endswith(".txt"):
-                    data = tar.extractfile(member).read().decode("utf-8")
-                    found[folder].append((name[:-4], data))
+                    data = tar.extractfile(member).read()
+                    try:
+                        text = data.decode("utf-8")
+                    except UnicodeDecodeError as err:
+                        raise DataError(f"{archive}: {member.name}: not UTF-8 text ({err.reason} "
+                                        f"at byte {err.start})") from None
+                    found[folder].append((name[:-4], text))
+            _check_the_end(tar, last)
     except FileNotFoundError:
         raise DataError(f"{archive}: missing (run the download stage first)") from None
     except (tarfile.TarError, EOFError, OSError, zlib.error) as err:

@@ -31,6 +31,8 @@ def read_anki(path: Path) -> pd.DataFrame:
         data = path.read_bytes()
     except FileNotFoundError:
         raise DataError(f"{path}: missing (run the download stage first)") from None
+    except IsADirectoryError:
+        raise DataError(f"{path}: is a folder, expected a file") from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:

@@ -31,6 +31,13 @@ CANONICAL_COUNTS: dict[str, tuple[int, int, int]] = {
     "reuters46": (8_982, 2_246, 46),
 }
 REUTERS46_MIN_DOCS = 14
+# What a scheme's documents are, for the error when the raw files hold none.
+_SCHEME_DOCUMENTS = {
+    "r8": 'ModApte TRAIN/TEST documents with TOPICS="YES" and one topic, an R8 one',
+    "r52": 'ModApte TRAIN/TEST documents with TOPICS="YES" and one topic found in both',
+    "reuters46": f"documents whose first topic labels at least {REUTERS46_MIN_DOCS} of them",
+}
+
 
 def corpus_counts(docs: pd.DataFrame) -> dict[str, int]:
     """Counts worth logging after parsing (documents, splits, TEXT types, topic presence)."""
@@ -159,6 +166,9 @@ def prepare_reuters(raw_dir: Path, params: ReutersParams) -> pd.DataFrame:
     train, stratified where every class has at least two training documents.
     """
     dataset = make_dataset(parse_reuters(raw_dir), params.scheme, params.seed)
+    if dataset.empty:
+        raise DataError(f"{raw_dir}: no document fits the {params.scheme} scheme (expected "
+                        f"{_SCHEME_DOCUMENTS[params.scheme]})")
     names = label_names(dataset)
     ids = {name: i for i, name in enumerate(names)}
     table = pd.DataFrame({

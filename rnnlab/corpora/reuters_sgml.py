@@ -111,6 +111,15 @@ def _parse_document(where: str, attrs: str, inner: str) -> dict[str, object]:
     }
 
 
+def _check_not_cut_inside_a_tag(content: str, start: int, name: str) -> None:
+    """A `<` after `start` that no `>` follows: the file ends inside a tag (such as its last
+    `<REUTERS ...>`, which the tag pattern then cannot see), so it was truncated."""
+    cut = content.rfind("<", start)
+    if cut >= 0 and content.find(">", cut) < 0:
+        raise DataError(f"{name}: ends inside the tag {content[cut:cut + 12]!r}... at offset "
+                        f"{cut} (truncated?)")
+
+
 def parse_file(path: Path) -> list[dict[str, object]]:
     """Parse one `.sgm` file into document records; raise `ValueError` on malformed structure.
 
@@ -121,6 +130,7 @@ def parse_file(path: Path) -> list[dict[str, object]]:
     content = path.read_bytes().decode("latin-1")
     opens = list(_OPEN.finditer(content))
     if not opens:
+        _check_not_cut_inside_a_tag(content, 0, path.name)
         raise DataError(f"{path.name}: no <REUTERS> documents found (expected at least one)")
     records = []
     previous_end = 0
@@ -143,6 +153,7 @@ def parse_file(path: Path) -> list[dict[str, object]]:
         inner = content[match.end() : close]
         records.append(_parse_document(where, match.group(1), inner))
         previous_end = close + len(_CLOSE)
+    _check_not_cut_inside_a_tag(content, previous_end, path.name)
     stray = content.find(_CLOSE, previous_end)
     if stray >= 0:
         raise DataError(

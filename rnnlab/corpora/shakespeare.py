@@ -8,6 +8,7 @@ from typing import Literal
 
 import pandas as pd
 
+from rnnlab.core.errors import DataError
 from rnnlab.core.files import read_text
 from rnnlab.core.params import value
 from rnnlab.corpora.corpus import Corpus
@@ -21,7 +22,11 @@ class ShakespeareParams:
 
 
 def prepare_shakespeare(raw_dir: Path, params: ShakespeareParams) -> pd.DataFrame:
-    return split_by_position(read_text(raw_dir / "input.txt"), params.val_fraction)
+    path = raw_dir / "input.txt"
+    text = read_text(path)
+    if not text.strip():
+        raise DataError(f"{path}: no text (expected tiny-shakespeare's plays)")
+    return split_by_position(text, params.val_fraction)
 
 
 CORPUS = Corpus(ShakespeareParams, prepare_shakespeare)

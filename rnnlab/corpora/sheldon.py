@@ -13,6 +13,7 @@ from typing import Literal
 
 import pandas as pd
 
+from rnnlab.core.errors import DataError
 from rnnlab.core.files import read_text
 from rnnlab.core.params import value
 from rnnlab.corpora.corpus import Corpus
@@ -29,8 +30,11 @@ class SheldonParams:
 
 
 def prepare_sheldon(raw_dir: Path, params: SheldonParams) -> pd.DataFrame:
-    lines = read_text(raw_dir / "sheldon.txt").splitlines()
+    path = raw_dir / "sheldon.txt"
+    lines = read_text(path).splitlines()
     quotes = list(dict.fromkeys(line.strip() for line in lines if line.strip()))
+    if not quotes:
+        raise DataError(f"{path}: no text (expected one quote a line)")
     return split_lines("\n".join(quotes) + "\n", params.block_lines, params.val_fraction,
                        params.test_fraction, params.seed)
 

@@ -12,6 +12,7 @@ from typing import Literal
 
 import pandas as pd
 
+from rnnlab.core.errors import DataError
 from rnnlab.core.files import read_text
 from rnnlab.core.params import value
 from rnnlab.corpora.corpus import Corpus
@@ -28,7 +29,10 @@ class SonnetsParams:
 
 
 def prepare_sonnets(raw_dir: Path, params: SonnetsParams) -> pd.DataFrame:
-    text = read_text(raw_dir / "sonnets.txt")
+    path = raw_dir / "sonnets.txt"
+    text = read_text(path)
+    if not text.strip():
+        raise DataError(f"{path}: no text (expected the sonnets, one verse line a line)")
     return split_lines(text, params.block_lines, params.val_fraction, params.test_fraction,
                        params.seed)
 

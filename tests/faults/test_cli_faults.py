@@ -206,9 +206,6 @@ def test_an_out_of_range_option_is_refused_before_the_model_loads(models, argv, 
     assert fails(argv) == expected
 
 
-@pytest.mark.xfail(strict=True, reason="known defect: rnnlab generate checks the length in "
-                   "Generator.generate (rnnlab/tasks/lm/generate.py), whose message names "
-                   "`length`, not the option given (--top and --beam name theirs)")
 @pytest.mark.parametrize("argv, option, value", [
     (["generate", "--task", "sonnets", "--words", "0"], "--words", "0"),
     (["generate", "--task", "sonnets", "--words", "-1"], "--words", "-1"),
@@ -218,9 +215,6 @@ def test_a_length_below_one_names_its_option(models, argv, option, value):
     assert fails(argv) == f"{option} must be at least 1, got {value}"
 
 
-@pytest.mark.xfail(strict=True, reason="known defect: check_sampling (rnnlab/tasks/lm/"
-                   "generate.py) tests `temperature < 0` only, so nan and inf pass and the model "
-                   "is loaded (sampling then fails or is meaningless)")
 @pytest.mark.parametrize("value", ["nan", "inf"])
 def test_a_temperature_that_is_not_finite_is_refused(models, value):
     message = fails(["generate", "--task", "sonnets", "--temperature", value])

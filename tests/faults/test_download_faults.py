@@ -123,9 +123,6 @@ def test_a_malformed_sha256sums_line_is_named_by_its_number(mirror, out, line, n
     refused(params(), out, rf"^{mirror / 'SHA256SUMS'}:{number}: expected '<sha256>  <file>'$")
 
 
-@pytest.mark.xfail(strict=True, reason="known defect: read_sha256sums (rnnlab/corpora/"
-                   "download.py) reads SHA256SUMS with read_text(encoding='utf-8') unguarded, so "
-                   "a non-UTF-8 line is a UnicodeDecodeError traceback")
 def test_a_non_utf8_sha256sums_is_one_line(mirror, out):
     mirrored(mirror, "data.txt", PAYLOAD)
     (mirror / "SHA256SUMS").write_bytes((mirror / "SHA256SUMS").read_bytes() + b"\xff\xfe  x\n")
@@ -176,9 +173,6 @@ def test_anki_splits_of_different_lengths_are_refused(mirror, out):
                                  r"has 1$")
 
 
-@pytest.mark.xfail(strict=True, reason="known defect: write_anki_from_splits (rnnlab/corpora/"
-                   "download.py) reads each split unguarded: a missing val.en is a "
-                   "FileNotFoundError traceback")
 def test_an_anki_mirror_missing_a_split_names_it(mirror, out):
     folder = anki_mirror(mirror)
     (folder / "val.en").unlink()
@@ -186,9 +180,6 @@ def test_an_anki_mirror_missing_a_split_names_it(mirror, out):
     refused(params(**ANKI), out, rf"{folder / 'val.en'}: missing")
 
 
-@pytest.mark.xfail(strict=True, reason="known defect: write_anki_from_splits (rnnlab/corpora/"
-                   "download.py) decodes the splits unguarded: a non-UTF-8 split is a "
-                   "UnicodeDecodeError traceback")
 def test_an_anki_split_that_is_not_utf8_is_named(mirror, out):
     folder = anki_mirror(mirror)
     (folder / "train.pt").write_bytes(b"o gato\n\xff\xfe\n")
@@ -246,10 +237,6 @@ def flipped(data: bytes, at: float) -> bytes:
     return bytes(damaged)
 
 
-@pytest.mark.xfail(strict=True, reason="known defect: _gunzip, safe_extract_tar and "
-                   "safe_extract_zip (rnnlab/corpora/download.py) catch OSError/EOFError/"
-                   "TarError/BadZipFile but not zlib.error, so damaged deflate data is a "
-                   "zlib.error traceback (imdb.read_imdb does catch it)")
 @pytest.mark.parametrize("how, data", [
     ("gzip", flipped(gzip.compress(PAYLOAD, mtime=0), 0.2)),
     ("tar", flipped(tar_bytes([("data.txt", PAYLOAD)]), 0.2)),
@@ -261,9 +248,6 @@ def test_damaged_compressed_data_is_one_line(mirror, out, how, data):
                                                                  r"corrupt")
 
 
-@pytest.mark.xfail(strict=True, reason="known defect: _gunzip (rnnlab/corpora/download.py) "
-                   "reads an empty file as an empty gzip stream: a zero-byte .gz unpacks to an "
-                   "empty corpus instead of being refused")
 def test_an_empty_gzip_is_refused(mirror, out):
     source = mirrored(mirror, "corpus.gz", b"")
     refused(params(mirror="corpus.gz", mirror_unpack="gzip"), out, rf"^{source}: ")
@@ -283,9 +267,6 @@ def test_an_empty_file_is_copied_as_the_checksums_vouch(mirror, out):
     assert (out / "data.txt").read_bytes() == b""
 
 
-@pytest.mark.xfail(strict=True, reason="known defect: _unpack (rnnlab/corpora/download.py) "
-                   "copies a mirror entry that is a folder with shutil.copyfile: an "
-                   "IsADirectoryError traceback")
 def test_a_folder_where_a_mirror_file_belongs_is_refused(mirror, out):
     (mirror / "data.txt").mkdir()
     (mirror / "data.txt" / "part").write_bytes(PAYLOAD)
@@ -293,9 +274,6 @@ def test_a_folder_where_a_mirror_file_belongs_is_refused(mirror, out):
     refused(params(), out, rf"^{mirror / 'data.txt'}: .*folder")
 
 
-@pytest.mark.xfail(strict=True, reason="known defect: write_anki_from_splits (rnnlab/corpora/"
-                   "download.py) opens <mirror entry>/train.pt on a file: a NotADirectoryError "
-                   "traceback")
 def test_a_file_where_a_mirror_folder_belongs_is_refused(mirror, out):
     source = mirrored(mirror, "anki", PAYLOAD)
     refused(params(**ANKI), out, rf"^{source}: .*folder")
@@ -471,10 +449,6 @@ def test_a_downloaded_archive_that_is_truncated_is_refused(offline, out, tmp_pat
             rf"^{work / 'corpus.tar.gz'}: truncated or corrupt archive", work)
 
 
-@pytest.mark.xfail(strict=True, reason="known defect: safe_extract_tar (rnnlab/corpora/"
-                   "download.py) stops reading a .tar.gz at its last member, so the gzip CRC is "
-                   "never checked: a corpus without a published sha256 (Reuters) unpacks "
-                   "silently damaged")
 def test_a_downloaded_tar_gz_with_corrupt_data_is_refused(offline, out, tmp_path):
     queue, _ = offline
     good = tar_bytes([("data.txt", PAYLOAD)])

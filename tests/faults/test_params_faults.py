@@ -147,9 +147,6 @@ def test_a_non_finite_number_is_refused(tmp_path, section, name, key, value):
     assert message == f"{section}.{name}.{key}: expected a finite number, got {value!r}"
 
 
-@pytest.mark.xfail(strict=True, reason="known defect: download.glove.dim has no bounds "
-                   "(rnnlab/corpora/download.py, DownloadParams.dim), so a vector size of 0 "
-                   "passes the params stage and becomes a mirror name `glove.6B.0d.txt.gz`")
 def test_a_glove_dim_below_one_is_refused(tmp_path):
     message = load_error(tmp_path, changed("download", "glove", dim=0))
     assert message.startswith("download.glove.dim: expected a value ≥ 1")
