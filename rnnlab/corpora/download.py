@@ -21,8 +21,8 @@ import zlib
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO, Literal
 
-from rnnlab.core.errors import DownloadError
-from rnnlab.core.files import atomic_dir, atomic_path
+from rnnlab.core.errors import DataError, DownloadError
+from rnnlab.core.files import atomic_dir, atomic_path, read_text
 from rnnlab.core.params import value
 
 MIRROR_ENV = "RNNLAB_MIRROR"
@@ -272,14 +272,12 @@ def safe_extract_zip(
 
 
 def _split_lines(path: Path) -> list[str]:
+    if not path.exists():
+        raise DownloadError(f"{path}: missing (each split needs a .pt and a .en)")
     try:
-        return path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise DownloadError(f"{path}: missing (each split needs a .pt and a .en)") from None
-    except IsADirectoryError:
-        raise DownloadError(f"{path}: is a folder, expected a file") from None
-    except UnicodeDecodeError as err:
-        raise DownloadError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
+        return read_text(path).splitlines()
+    except DataError as err:  # a folder, or not UTF-8: a bad download, as the rest here
+        raise DownloadError(str(err)) from None
 
 
 def write_anki_from_splits(folder: Path, dest: Path) -> None:
