@@ -3,13 +3,39 @@ VENV := .venv
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
+# TensorFlow with CUDA where `nvidia-smi -L` lists a GPU, else the pinned tensorflow-cpu;
+# `make setup GPU=1` or `GPU=0` forces either (see docs/gpu_and_distribute.md). The GPU build is
+# `tensorflow[and-cuda]` at the version of the tensorflow-cpu pin in requirements.txt.
+GPU ?= $(shell nvidia-smi -L 2>/dev/null | grep -q '^GPU ' && echo 1 || echo 0)
+PIP := $(VENV)/bin/pip install --disable-pip-version-check -q
+ifeq ($(GPU),1)
+STAMP := $(VENV)/.installed-gpu
+OTHER := $(VENV)/.installed
+else
+STAMP := $(VENV)/.installed
+OTHER := $(VENV)/.installed-gpu
+endif
+
 .PHONY: setup repro test lint bench
 
-setup: $(VENV)/.installed
+setup: $(STAMP)
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -d $(VENV) || python3 -m venv $(VENV)
-	$(VENV)/bin/pip install --disable-pip-version-check -q -r requirements-dev.txt
+ifeq ($(GPU),1)
+	sed 's/^tensorflow-cpu==/tensorflow[and-cuda]==/' requirements.txt > $(VENV)/requirements-gpu.txt
+	grep -q '^tensorflow\[and-cuda\]==' $(VENV)/requirements-gpu.txt
+	sed 's/^-r requirements.txt$$/-r requirements-gpu.txt/' requirements-dev.txt \
+	  > $(VENV)/requirements-dev-gpu.txt
+	$(VENV)/bin/pip uninstall -y -q tensorflow-cpu 2>/dev/null || true
+	$(PIP) -r $(VENV)/requirements-dev-gpu.txt
+	$(VENV)/bin/python -c "import tensorflow as tf; print('TensorFlow sees', \
+	  tf.config.list_physical_devices('GPU') or 'no GPU')"
+else
+	if test -f $(OTHER); then $(VENV)/bin/pip uninstall -y -q tensorflow; fi
+	$(PIP) -r requirements-dev.txt
+endif
+	rm -f $(OTHER)
 	touch $@
 
 repro: setup

@@ -47,8 +47,9 @@ def run(task: str, embedding: str, learned_dim: int) -> dict:
     val = eval_dataset(data["x_val"], data["y_val"], data["len_val"], 4 * params.batch_size,
                        padding)
     start = time.perf_counter()
-    with tempfile.TemporaryDirectory() as live:
-        history = fit.fit(model, train, val, params, Path(live))
+    with tempfile.TemporaryDirectory() as scratch:
+        history = fit.fit(model, train, val, params, Path(scratch) / "live",
+                          Path(scratch) / "backup")
     seconds = time.perf_counter() - start
     out = predict(model, data["x_test"], data["len_test"], 512, padding)
     if classes == 2:

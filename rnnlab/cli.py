@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
+import importlib.abc
 import os
 import re
 import sys
@@ -28,6 +30,9 @@ from rnnlab.core.errors import RnnlabError, UsageError
 MODELS_HELP = "folder of trained models (default: models/ of the repository you are in)"
 EXPORTS = Path("exports")  # git-ignored; not under models/, whose task folders DVC owns
 LINE_BREAK = re.compile(r"\r?\n")  # only these end a text: U+2028 and friends stay inside it
+# What Keras (and its TensorFlow) imports only to support where installed (scikit-learn, pandas,
+# SciPy sparse, matplotlib): 2-3 s of a cold `rnnlab predict`, and no command uses them.
+KERAS_EXTRAS = frozenset({"sklearn", "pandas", "matplotlib", "scipy"})
 
 
 def split_lines(text: str) -> list[str]:
@@ -115,29 +120,15 @@ def generate(args: argparse.Namespace) -> None:
 def score(args: argparse.Namespace) -> None:
     """P(sentence) under the task's n-gram model, read as a line: each token given the ones
     before it (the first given a line start), then the end of the line."""
-    import math
-
-    from rnnlab.tasks.lm.ngram_eval import load_scorer
-    from rnnlab.text.vocab import EOL, OOV
+    from rnnlab.tasks.lm.ngram_eval import load_scorer, score_report
 
     texts = read_texts(args)
     model, vocab = load_scorer(Path(args.models) / "ngram" / f"{args.task}.npz")
-    known = set(vocab.tokens)
-    keep = model.order - 1  # the context the model reads: copying more would be quadratic
     for number, text in enumerate(texts, 1):
-        tokens = [t if t in known else OOV for t in vocab.tokenize(text)]
+        tokens = vocab.tokenize(text)
         if not tokens:
             raise UsageError(f"text {number} has no tokens after standardization")
-        history, total, rows = [EOL], 0.0, []
-        for token in [*tokens, EOL]:
-            logp = model.logprob(token, history[len(history) - keep:] if keep else ())
-            total += logp
-            rows.append(f"  {token.replace(EOL, '<end of line>')}\t{math.exp(logp):.6g}")
-            history.append(token)
-        perplexity = math.exp(-total / len(rows)) if math.isfinite(total) else math.inf
-        print(f"{text}\tlog P = {total:.4f} (natural log), P = {math.exp(total):.6g}, "
-              f"perplexity {perplexity:.2f} ({model.order}-gram, {model.smoothing})")
-        print("\n".join(rows))
+        print(score_report(model, vocab, tokens, text))
 
 
 def translate(args: argparse.Namespace) -> None:
@@ -228,6 +219,19 @@ def repository(start: Path) -> Path | None:
     return None
 
 
+class KerasWithoutExtras(importlib.abc.MetaPathFinder):
+    """Refuses `KERAS_EXTRAS` while Keras is being imported (importlib marks its spec
+    `_initializing`), which Keras takes as their absence; afterwards they import as usual."""
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+        if name.partition(".")[0] in KERAS_EXTRAS:
+            spec = getattr(sys.modules.get("keras"), "__spec__", None)
+            if getattr(spec, "_initializing", False):
+                raise ModuleNotFoundError(f"No module named {name!r} (left out while Keras "
+                                          "loads)", name=name)
+        return None
+
+
 @contextlib.contextmanager
 def quiet_stderr() -> Iterator[None]:
     """TensorFlow and absl log their start-up straight to file descriptor 2, whatever
@@ -257,6 +261,23 @@ def quiet_stderr() -> Iterator[None]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    """The `rnnlab` command (`argv`: the arguments; None: the command line's, as the script)."""
+    # The cyclic garbage collector went over TensorFlow's million objects again and again as
+    # they were imported, and at exit: a second of a cold `rnnlab predict`. So it runs 70 times
+    # less often during a command, and its own process freezes what is left for exit to free.
+    thresholds, finder = gc.get_threshold(), KerasWithoutExtras()
+    gc.set_threshold(50_000, 20, 20)
+    sys.meta_path.insert(0, finder)
+    try:
+        run_command(argv)
+    finally:
+        sys.meta_path.remove(finder)
+        gc.set_threshold(*thresholds)
+        if argv is None:
+            gc.freeze()
+
+
+def run_command(argv: Sequence[str] | None) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
     args = build_parser().parse_args(argv)
     here = Path.cwd()

@@ -17,10 +17,20 @@ from rnnlab.report.figures import FiguresParams
 from rnnlab.tasks.classify.params import (
     BaselineParams,
     EvaluateParams,
+    FinetuneParams,
     SequencesParams,
     TrainParams,
 )
-from rnnlab.tasks.lm.params import EvaluateLMParams, LMSequencesParams, NgramParams, TrainLMParams
+from rnnlab.tasks.layers import layer_specs
+from rnnlab.tasks.lm.params import (
+    EvaluateLMParams,
+    FinetuneLMParams,
+    LMSequencesParams,
+    NgramParams,
+    TrainLMParams,
+)
+from rnnlab.tasks.lm.pretrain import PretrainParams, stack
+from rnnlab.tasks.transfer import check_stack, stack_description
 from rnnlab.tasks.translate.params import TranslationEvalParams, TranslationTrainParams
 from rnnlab.text.embeddings import EmbeddingsParams
 from rnnlab.text.vocab import VocabParams
@@ -34,7 +44,9 @@ SECTIONS: dict[str, Schema] = {
     "sequences": SequencesParams,
     "embeddings": EmbeddingsParams,
     "baseline": BaselineParams,
+    "pretrain": PretrainParams,
     "train": TrainParams,
+    "finetune": FinetuneParams,
     "figures": FiguresParams,
     "evaluate": EvaluateParams,
     "train_translation": TranslationTrainParams,
@@ -42,6 +54,7 @@ SECTIONS: dict[str, Schema] = {
     "lm_sequences": LMSequencesParams,
     "ngram": NgramParams,
     "train_lm": TrainLMParams,
+    "finetune_lm": FinetuneLMParams,
     "evaluate_lm": EvaluateLMParams,
 }
 
@@ -66,7 +79,9 @@ def load_all_params(path: Path = PARAMS_FILE) -> dict[str, dict]:
 
 
 def check_across(checked: dict[str, dict], where: Path) -> None:
-    """Rules between sections: an evaluation reads what its training wrote."""
+    """Rules between sections: an evaluation reads what its training wrote, a fine-tuning
+    starts from a pretraining that fits it and saw none of its test text."""
+    check_pretraining(checked, where)
     for name, entry in checked.get("evaluate_lm", {}).items():
         recipe = checked.get("lm_sequences", {}).get(name)
         windows = recipe is not None and recipe.recipe == "windows"
@@ -80,3 +95,44 @@ def check_across(checked: dict[str, dict], where: Path) -> None:
         if train is not None and train.data != entry.data:
             raise ParamsError(f"{where}: evaluate_translation.{name}.data: is {entry.data!r} "
                               f"but train_translation.{name}.data is {train.data!r}")
+
+
+def check_pretraining(checked: dict[str, dict], where: Path) -> None:
+    prepare = checked.get("prepare", {})
+    reuters46 = {e.seed for e in prepare.values() if getattr(e, "scheme", None) == "reuters46"}
+    for name, entry in prepare.items():  # the pool knows reuters46's test split by its seed
+        if getattr(entry, "scheme", None) == "pool" and reuters46 - {entry.seed}:
+            raise ParamsError(f"{where}: prepare.{name}.seed: {entry.seed} is not the reuters46 "
+                              f"entries' seed {sorted(reuters46)}, so their test documents "
+                              "would be pooled")
+    pretrain = checked.get("pretrain", {})
+    for name, entry in pretrain.items():
+        if entry.pool not in checked.get("prepare", {}):
+            raise ParamsError(f"{where}: pretrain.{name}.pool: no prepare entry {entry.pool!r}")
+    for section, scratch in (("finetune", "train"), ("finetune_lm", "train_lm")):
+        for task, entry in checked.get(section, {}).items():
+            label = f"{where}: {section}.{task}"
+            if task in checked.get(scratch, {}):
+                raise ParamsError(f"{label}: also in {scratch}; a task's model is trained one way "
+                                  "(remove one entry)")
+            source = pretrain.get(entry.pretrained)
+            if source is None:
+                raise ParamsError(f"{label}.pretrained: no pretrain entry {entry.pretrained!r} "
+                                  f"(expected one of: {', '.join(pretrain) or 'none'})")
+            layers = getattr(entry, "layers", None)
+            specs = layer_specs(entry.cell, entry.units, entry.bidirectional, layers)
+            check_stack(label, entry.pretrained, stack_description(entry.embedding_dim, specs),
+                        stack(source))
+            held_out = _held_out_split(checked, section, task)
+            if source.pool == task and held_out in source.splits:
+                raise ParamsError(f"{label}.pretrained: pretrain.{entry.pretrained} pools "
+                                  f"{task}'s {held_out} split, the text {task} is measured on")
+            if section == "finetune_lm" and checked["lm_sequences"][task].recipe != "windows":
+                raise ParamsError(f"{label}.pretrained: lm_sequences.{task}.recipe must be "
+                                  "windows, the pretrained model's")
+
+
+def _held_out_split(checked: dict[str, dict], section: str, task: str) -> str:
+    if section == "finetune_lm" and task in checked.get("evaluate_lm", {}):
+        return checked["evaluate_lm"][task].split
+    return "test"

@@ -17,7 +17,8 @@ def main(task: str) -> None:
 
     set_seeds(params.seed, params.deterministic)
     pairs = read_table(paths.prepared(params.data))
-    model, source, target, trained = train_translator(pairs, params, paths.train_plots(task))
+    model, source, target, trained = train_translator(pairs, params, paths.train_plots(task),
+                                                         paths.backup("train_translation", task))
     train = pairs[pairs["split"] == "train"]
     save_model_folder(paths.model_dir(task), model, "translate", {
         "task": task, "params": dataclasses.asdict(params),

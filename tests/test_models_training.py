@@ -111,7 +111,8 @@ def test_training_is_deterministic_from_the_seed(tmp_path):
         classifier = model.build_classifier(p, 30, 2)
         train = data.train_dataset(x, y, lengths, p, "post")
         val = data.eval_dataset(x, y, lengths, 32, "post")
-        history = fit.fit(classifier, train, val, p, tmp_path / f"live{i}")
+        history = fit.fit(classifier, train, val, p, tmp_path / f"live{i}",
+                          tmp_path / f"backup{i}")
         runs.append(history.history["loss"])
     assert runs[0] == runs[1]
 

@@ -28,7 +28,13 @@ def first_run(repo, env):
 def test_repro_runs_every_stage_and_writes_metrics(repo, env, first_run):
     assert ran_stages(first_run) == set(dvc(repo, env, "stage", "list", "--name-only").split())
     assert {f"{stage}@{task}" for task in ("imdb", "r8", "r52", "reuters46") for stage in
-            ("prepare", "vocab", "sequences", "embeddings", "baseline", "train", "evaluate")
+            ("prepare", "vocab", "sequences", "embeddings", "baseline", "evaluate")
+            } <= ran_stages(first_run)
+    # imdb, r52 and reuters46 from scratch; r8 (as tinyrepo sets it) and two language models
+    # from tiny pretrainings
+    assert {"train@imdb", "train@r52", "train@reuters46", "prepare@reuters_pool",
+            "pretrain@reuters", "finetune@r8", "pretrain@shakespeare_char",
+            "pretrain@shakespeare_word", "finetune_lm@sonnets", "finetune_lm@sheldon"
             } <= ran_stages(first_run)
     metrics = json.loads((repo / "metrics" / "imdb.json").read_text())
     assert {"accuracy", "loss", "precision", "recall", "f1", "macro_f1", "roc_auc",
@@ -43,6 +49,15 @@ def test_repro_runs_every_stage_and_writes_metrics(repo, env, first_run):
     assert (repo / "models" / "imdb" / "model.keras").exists()
     summary = (repo / "RESULTS.md").read_text()
     assert f"| imdb | {metrics['accuracy']:.4f} |" in summary
+    assert "GRU(8); from pretrain.reuters" in summary
+
+
+def test_a_fine_tuning_starts_from_its_pretraining_and_backups_are_gone(repo, first_run):
+    pretrained = json.loads((repo / "metrics" / "pretrain" / "reuters.json").read_text())
+    assert pretrained["val_perplexity"] > 1 and pretrained["train_tokens"] > 1000
+    assert "finetune.r8: started from the pretrained embedding, gru_0" in first_run
+    assert "finetune_lm.sheldon: started from the pretrained embedding, gru_0" in first_run
+    assert not list((repo / ".rnnlab").rglob("*.h5"))  # every training completed: no backup
 
 
 @pytest.mark.parametrize("task", ["r8", "r52", "reuters46"])
@@ -191,7 +206,8 @@ LM_TASKS = ("sonnets", "shakespeare_char", "shakespeare_word", "sheldon")
 
 @pytest.mark.parametrize("task", LM_TASKS)
 def test_language_models_report_rnn_and_ngram_scores(repo, first_run, task):
-    assert {f"{stage}@{task}" for stage in ("lm_sequences", "ngram", "train_lm", "evaluate_lm")
+    trained = "finetune_lm" if task in ("sonnets", "sheldon") else "train_lm"
+    assert {f"{stage}@{task}" for stage in ("lm_sequences", "ngram", trained, "evaluate_lm")
             } <= ran_stages(first_run)
     metrics = json.loads((repo / "metrics" / f"{task}.json").read_text())
     if task.endswith("_char") or task == "sheldon":

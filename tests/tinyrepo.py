@@ -29,6 +29,14 @@ TINY = {
     "train_lm": {"embedding_dim": 8, "units": 8, "batch_size": 16,
                  "epochs": 3, "patience": 2, "learning_rate": 0.01},
     "lm_sequences": {"sentence_size": 20, "step": 10},
+    # a pretraining and the fine-tunings from it must agree on embedding_dim and units
+    "pretrain": {"embedding_dim": 8, "units": 8, "batch_size": 16, "epochs": 2, "patience": 1,
+                 "learning_rate": 0.01, "max_tokens": 200, "sentence_size": 20, "step": 10,
+                 "epoch_windows": 40},
+    "finetune": {"embedding_dim": 8, "units": 8, "batch_size": 16, "epochs": 4, "patience": 2,
+                 "learning_rate": 0.01, "bucket_span": 2},
+    "finetune_lm": {"embedding_dim": 8, "units": 8, "batch_size": 16, "epochs": 3,
+                    "patience": 2, "learning_rate": 0.01},
     "evaluate_lm": {"eval_window": 50, "sample_length": 12,
                     "prompts": ["thy love", "Thy", "sweet beauty"]},
     "evaluate_translation": {"beam_width": 2, "batch_size": 32, "samples": 3},
@@ -40,6 +48,10 @@ def tiny_params() -> dict:
     recipe's `step` does not apply to a prefixes entry, and is not added to one)."""
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     params["download"]["glove"]["member_sha256"] = None  # the fake GloVe is not the real one
+    if "reuters" not in params["pretrain"]:  # the documented Reuters fine-tuning, tested too
+        params["pretrain"]["reuters"] = dict(params["shared"]["reuters_pretrain"])
+        params["finetune"] = {"r8": dict(params["shared"]["reuters_finetune"])}
+        del params["train"]["r8"]
     for stage, overrides in TINY.items():
         for entry in params[stage].values():
             entry.update({k: v for k, v in overrides.items() if k in entry})
@@ -87,7 +99,7 @@ def ran_stages(output: str) -> set[str]:
 
 def language_halves(params: dict) -> set[str]:
     """The names (tasks and corpora) of the language-model and translation half of the graph."""
-    tasks = set(params["train_lm"]) | set(params["train_translation"])
+    tasks = set(params["train_lm"]) | set(params["finetune_lm"]) | set(params["train_translation"])
     tasks |= {entry["data"] for entry in params["train_translation"].values()}
     return tasks | {params["prepare"][task]["corpus"] for task in tasks & set(params["prepare"])}
 

@@ -10,10 +10,11 @@ import contextlib
 import io
 import json
 import os
+import re
+import secrets
 import shutil
-import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,14 +26,109 @@ from rnnlab.core.errors import DataError
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
+# A temporary sibling of `<target>` is `.<target>.<pid>.<random>.tmp`; the pid says whether the
+# writer may still be running, the exact pattern whose target it is (see `remove_leftovers`).
+# `tempfile`'s names before this format were `.<target>.<8 of [a-z0-9_]>.tmp`, without a pid.
+_TEMP = r"\.{name}\.(?:(?P<pid>\d+)\.[0-9a-f]{{8}}|[a-z0-9_]{{8}})\.tmp"
+
+
+def remove_leftovers(path: str | os.PathLike) -> list[Path]:
+    """Delete the temporary siblings a killed writer of `path` left behind; return them.
+
+    Safe beside other writers: the pattern is anchored on the whole target name, so the temps of
+    another target (`a.b` beside `a`, `a` beside `ab`) never match; and a temp whose pid is a
+    live process is kept, so a second writer of the same target (a stage run by hand while DVC
+    runs it) keeps its own. DVC itself runs one stage per output at a time (its lock), so the
+    writer that calls this is the only one of `path`; a temp of the older, pid-less format is
+    from a process that is gone (or of that format's code, which cannot be running the same
+    stage at once). Only the target's own folder is looked at, not the tree.
+    """
+    target = Path(path)
+    pattern = re.compile(_TEMP.format(name=re.escape(target.name)))
+    try:
+        siblings = list(target.parent.iterdir())
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    removed = []
+    for sibling in siblings:
+        found = pattern.fullmatch(sibling.name)
+        if found is None or (found["pid"] and _alive(int(found["pid"]))):
+            continue
+        _remove(sibling)
+        removed.append(sibling)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, run by another user
+        return True
+    return True
+
+
+def _remove(path: Path) -> None:
+    """A file, link or whole folder; already gone is fine (another cleaner got there first)."""
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    except FileNotFoundError:
+        pass
+
+
+def _temp_sibling(target: Path, make: Callable[[Path], None]) -> Path:
+    """A new, empty temporary sibling of `target`, created exclusively by `make`."""
+    while True:
+        tmp = target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+        try:
+            make(tmp)
+            return tmp
+        except FileExistsError:  # 2**32 names: only a clash with a live writer, try another
+            continue
+
+
+def _prepare(target: Path, want_folder: bool) -> None:
+    """The target's folder made, anything in the way named, the target's leftovers removed."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise DataError(f"{_first_file(target.parent)}: is a file, expected a folder "
+                        f"(remove it, then run again)") from None
+    if want_folder and (target.is_symlink() or target.exists()) and not target.is_dir():
+        raise DataError(f"{target}: is a file, expected a folder (remove it, then run again)")
+    if not want_folder and target.is_dir() and not target.is_symlink():
+        raise DataError(f"{target}: is a folder, expected a file (remove it, then run again)")
+    remove_leftovers(target)
+
+
+def _first_file(folder: Path) -> Path:
+    """The first path on the way to `folder` that is a file, not a folder."""
+    for parent in [*reversed(folder.parents), folder]:
+        if parent.exists() and not parent.is_dir():
+            return parent
+    return folder
+
+
+def _new_file(path: Path) -> None:
+    # the mode open() would give (mkstemp's 0600 made every output private to its writer)
+    os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path beside `path`; rename it onto `path` only if the block succeeds."""
+    """Yield a temporary path beside `path`; rename it onto `path` only if the block succeeds.
+
+    A writer killed before the rename leaves its temp, which the next writer of `path` removes.
+    """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    _prepare(target, want_folder=False)
+    tmp = _temp_sibling(target, _new_file)
     try:
         yield tmp
         os.replace(tmp, target)
@@ -43,18 +139,28 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 
 @contextlib.contextmanager
 def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary folder beside `path`; it replaces `path` only if the block succeeds."""
+    """Yield a temporary folder beside `path`; it replaces `path` only if the block succeeds.
+
+    The old folder is renamed aside before the new one is renamed in, and deleted after, so a
+    kill at any point leaves `path` whole (old or new) or absent, never half-deleted; what is
+    left aside has a temp's name and goes with the next writer's `remove_leftovers`.
+    """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    _prepare(target, want_folder=True)
+    tmp = _temp_sibling(target, Path.mkdir)
+    old = None
     try:
         yield tmp
-        if target.exists():
-            shutil.rmtree(target)
+        if target.is_symlink() or target.exists():
+            # rename() onto an empty folder or a file replaces it: a folder needs the first,
+            # a link to one (which is replaced, not followed) the second
+            old = _temp_sibling(target, _new_file if target.is_symlink() else Path.mkdir)
+            os.replace(target, old)
         os.replace(tmp, target)
     finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
+        for leftover in (tmp, old):
+            if leftover is not None and (leftover.is_symlink() or leftover.exists()):
+                _remove(leftover)
 
 
 def write_text(path: str | os.PathLike, text: str) -> None:
@@ -118,8 +224,14 @@ def load_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
     """Arrays saved by `save_npz`; never unpickles (a crafted file cannot run code)."""
     try:
         with np.load(path, allow_pickle=False) as data:
-            return {name: data[name] for name in data.files}
+            arrays = {name: data[name] for name in data.files}
     except FileNotFoundError:
         raise DataError(f"{path}: missing (run the stage that writes it first)") from None
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as err:
         raise DataError(f"{path}: not a readable .npz file ({err})") from None
+    # numpy hands back the raw bytes of a member without the .npy header instead of failing
+    for name, array in arrays.items():
+        if not isinstance(array, np.ndarray):
+            raise DataError(f"{path}: not a readable .npz file (member {name!r} is not a .npy "
+                            "array)")
+    return arrays

@@ -48,6 +48,8 @@ def read_yaml(path: Path) -> Any:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ParamsError(f"{path}: not found (run from the repository root)") from None
+    except IsADirectoryError:
+        raise ParamsError(f"{path}: is a folder, expected a YAML file") from None
     except UnicodeDecodeError as err:
         raise ParamsError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
     try:
@@ -81,7 +83,7 @@ def check_params(params: Any, sections: dict[str, Schema], where: Path) -> dict[
                           f"(expected one of: {', '.join(sections)})")
     checked = {}
     for section, entries in params.items():
-        if not isinstance(entries, dict) or not entries:
+        if not isinstance(entries, dict):  # `{}` is a section with no entries (yet)
             raise ParamsError(f"{where}: {section}: expected a mapping of entries")
         checked[section] = {}
         for name, values in entries.items():

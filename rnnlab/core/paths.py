@@ -10,11 +10,17 @@ MODELS = Path("models")
 METRICS = Path("metrics")
 PLOTS = Path("plots")
 STAGE_PARAMS = DATA / "params"
+BACKUPS = Path(".rnnlab") / "backup"  # training backups: outside every DVC output, git-ignored
 
 
 def params_entry(section: str, name: str) -> Path:
     """One checked params entry, defaults filled in: what its stage reads and depends on."""
     return STAGE_PARAMS / section / f"{name}.json"
+
+
+def backup(section: str, name: str) -> Path:
+    """Where a training of `section.name` keeps its per-epoch backup until it completes."""
+    return BACKUPS / section / name
 
 
 def raw(corpus: str) -> Path:
@@ -46,3 +52,6 @@ train_plots = _per_task(PLOTS / "train", "")
 eval_plots = _per_task(PLOTS / "eval", "")
 metrics = _per_task(METRICS, ".json")
 samples = _per_task(METRICS / "samples", ".md")
+pretrained = _per_task(MODELS / "pretrain", "")
+pretrain_metrics = _per_task(METRICS / "pretrain", ".json")
+pretrain_plots = _per_task(PLOTS / "pretrain", "")

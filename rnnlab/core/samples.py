@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
-
 
 def spaced(total: int, count: int) -> list[int]:
-    """`count` indices evenly spaced through `total` items: a fixed sample, not a chosen one."""
-    if total == 0 or count < 1:
+    """`count` indices evenly spaced through `total` items: a fixed sample, not a chosen one.
+
+    Index `i` of `k` is `i * (total - 1) / (k - 1)` rounded down, in integers: the float
+    `linspace` gave 14.999… for 15 (`spaced(31, 23)`) and so picked the row before.
+    """
+    if total <= 0 or count < 1:
         return []
-    return np.linspace(0, total - 1, min(count, total)).astype(int).tolist()
+    k = min(count, total)
+    if k == 1:
+        return [0]
+    return [i * (total - 1) // (k - 1) for i in range(k)]
 
 
 def cell(text: object) -> str:

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from rnnlab.core.errors import DataError
-from rnnlab.core.params import value
+from rnnlab.core.params import only
 from rnnlab.corpora.corpus import Corpus
 from rnnlab.corpora.reuters_sgml import parse_reuters
 from rnnlab.text.splits import carve_validation
@@ -23,6 +23,7 @@ R8_TOPICS: frozenset[str] = frozenset(
     {"earn", "acq", "crude", "trade", "money-fx", "interest", "ship", "grain"}
 )
 SCHEMES: tuple[str, ...] = ("r8", "r52", "reuters46")
+POOL = "pool"  # every document, for language-model pretraining: see `pool_table`
 # What each scheme gives on the canonical corpus (train, test, classes); reuters46 with the
 # default test_fraction=0.2. Kept here so pipeline stages and tests check the same numbers.
 CANONICAL_COUNTS: dict[str, tuple[int, int, int]] = {
@@ -154,9 +155,27 @@ def dataset_counts(dataset: pd.DataFrame) -> dict[str, int]:
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class ReutersParams:
     corpus: Literal["reuters"]
-    scheme: Literal["r8", "r52", "reuters46"]  # which Reuters dataset to build
-    val_fraction: float = value(gt=0, lt=1)  # share of the training text held out for validation
-    seed: int
+    scheme: Literal["r8", "r52", "reuters46", "pool"]  # which Reuters dataset to build
+    val_fraction: float | None = only(lambda p: p.scheme != POOL, "not with scheme: pool",
+                                      gt=0, lt=1)  # share of training text held out
+    seed: int  # pool: the reuters46 entries' seed, so their test documents are known
+
+
+def pool_table(docs: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """Every document with text, for pretraining; split `test` where a document (or its exact
+    text: the corpus has duplicates) is in the test split of r8, r52 or reuters46 (with this
+    seed), `unlabelled` elsewhere. A pool takes `unlabelled` only, so no test text is seen."""
+    test_ids, test_texts = set(), set()
+    for scheme in SCHEMES:
+        dataset = make_dataset(docs, scheme, seed)
+        test = dataset[dataset["split"] == "test"]
+        test_ids.update(test["id"].tolist())
+        test_texts.update(test["text"].tolist())
+    docs = docs.sort_values("id", kind="stable")
+    docs = docs[docs["text"].str.strip().ne("")]
+    held_out = docs["id"].isin(test_ids) | docs["text"].isin(test_texts)
+    return pd.DataFrame({"id": docs["id"].astype(str).to_numpy(), "text": docs["text"].to_numpy(),
+                         "split": np.where(held_out, "test", "unlabelled")})
 
 
 def prepare_reuters(raw_dir: Path, params: ReutersParams) -> pd.DataFrame:
@@ -165,6 +184,8 @@ def prepare_reuters(raw_dir: Path, params: ReutersParams) -> pd.DataFrame:
     Class ids follow `label_names` (train frequency, then name). Validation is carved from
     train, stratified where every class has at least two training documents.
     """
+    if params.scheme == POOL:
+        return pool_table(parse_reuters(raw_dir), params.seed)
     dataset = make_dataset(parse_reuters(raw_dir), params.scheme, params.seed)
     if dataset.empty:
         raise DataError(f"{raw_dir}: no document fits the {params.scheme} scheme (expected "

@@ -10,9 +10,17 @@ from rnnlab.tasks.layers import describe, layer_specs
 Params = dict[str, dict[str, dict]]  # resolved entries: {section: {name: values}}
 
 
+def training_entry(params: Params, sections: tuple[str, str], task: str) -> dict:
+    """A task's training entry, from scratch or fine-tuned, with `pretrained` where it has one."""
+    scratch, finetune = sections
+    return params.get(finetune, {}).get(task) or params[scratch][task]
+
+
 def classifier_description(train: dict, sequences: dict) -> str:
     specs = layer_specs(train["cell"], train["units"], train["bidirectional"], train["layers"])
-    extras = [train["embedding"], f"maxlen {sequences['maxlen']}"]
+    embedding = (f"from pretrain.{train['pretrained']}" if "pretrained" in train
+                 else train["embedding"])
+    extras = [embedding, f"maxlen {sequences['maxlen']}"]
     if train["pooling"] != "last":
         extras.append(f"{train['pooling']}-pooled")
     if train["conv_filters"]:
@@ -26,7 +34,8 @@ def classification(params: Params) -> list[str]:
         m = read_json(paths.metrics(task))
         rows.append([task, f"{m['accuracy']:.4f}", f"{m['macro_f1']:.4f}",
                      f"{m['baseline_accuracy']:.4f}", f"{m['baseline_macro_f1']:.4f}",
-                     classifier_description(params["train"][task], params["sequences"][task])])
+                     classifier_description(training_entry(params, ("train", "finetune"), task),
+                                            params["sequences"][task])])
     return [markdown_table(["task", "accuracy", "macro F1", "baseline accuracy",
                             "baseline macro F1", "model"], rows),
             "Baseline: TF-IDF word uni+bigrams with a linear SVM, C chosen on validation "
@@ -36,13 +45,16 @@ def classification(params: Params) -> list[str]:
 def language_models(params: Params) -> list[str]:
     rows = []
     for task in params.get("evaluate_lm", {}):
-        m, t = read_json(paths.metrics(task)), params["train_lm"][task]
+        m = read_json(paths.metrics(task))
+        t = training_entry(params, ("train_lm", "finetune_lm"), task)
         if "perplexity" in m:
             rnn, ngram = f"{m['perplexity']:.2f}", f"{m['ngram_perplexity']:.2f}"
         else:
             rnn = f"{m['val_loss_nats']:.4f} ({m['bits_per_char']:.3f})"
             ngram = f"{m['ngram_val_loss_nats']:.4f}"
         model = describe(layer_specs(t["cell"], t["units"], t["bidirectional"]))
+        if "pretrained" in t:
+            model += f" from pretrain.{t['pretrained']}"
         rows.append([task, m["split"], rnn, ngram,
                      f"{m['ngram_order']}-gram {m['ngram_smoothing']}",
                      f"{model}; {params['lm_sequences'][task]['recipe']}"])
@@ -69,8 +81,24 @@ def translation(params: Params) -> list[str]:
                             "baseline chrF", "model"], rows)]
 
 
+def pretraining(params: Params) -> list[str]:
+    rows = []
+    for name, entry in params.get("pretrain", {}).items():
+        m = read_json(paths.pretrain_metrics(name))
+        model = describe(layer_specs(entry["cell"], entry["units"], entry["bidirectional"]))
+        rows.append([name, f"{entry['pool']} ({', '.join(entry['splits'])})",
+                     f"{m['train_tokens']:,}", f"{m['vocab_size']:,}", f"{m['val_perplexity']:.2f}",
+                     f"{m['train_seconds']:.0f}", model])
+    return ["", "## Pretrained language models", "",
+            "Validation perplexity per token on the pool's held-out part; tasks in `finetune` "
+            "and `finetune_lm` start from these.", "",
+            markdown_table(["pretraining", "pool", "train tokens", "vocabulary",
+                            "val perplexity", "train seconds", "model"], rows)]
+
+
 def summary_markdown(params: Params) -> str:
     lines = ["# Results", "",
              "Test-set metrics of the last `dvc repro`, with the params that produced them.", ""]
     lines += classification(params) + language_models(params) + translation(params)
+    lines += pretraining(params)
     return "\n".join(lines)

@@ -39,9 +39,10 @@ def repo(in_tmp, monkeypatch) -> Path:
     def load(folder):
         raise AssertionError(f"loaded the Keras model of {folder}")
 
-    for module in ("rnnlab.tasks.classify.predict", "rnnlab.tasks.lm.generate",
-                   "rnnlab.tasks.translate.decode"):
-        monkeypatch.setattr(f"{module}.load_keras_model", load)
+    for loader in ("rnnlab.tasks.classify.predict.load_inference_model",
+                   "rnnlab.tasks.lm.generate.load_keras_model",
+                   "rnnlab.tasks.translate.decode.load_keras_model"):
+        monkeypatch.setattr(loader, load)
     return in_tmp
 
 

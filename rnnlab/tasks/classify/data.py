@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rnnlab.tasks.classify.params import TrainParams
-from rnnlab.tasks.fit import finish
+from rnnlab.tasks.fit import finish, shuffled_batches
+from rnnlab.tasks.resume import epoch_rng
 
 if TYPE_CHECKING:
     import keras
@@ -53,17 +54,15 @@ def _signature(y: np.ndarray) -> tuple:
 
 def train_dataset(x: np.ndarray, y: np.ndarray, lengths: np.ndarray, params: TrainParams,
                   padding: str) -> tf.data.Dataset:
-    """Shuffled training batches, reshuffled each epoch from the params seed."""
+    """Shuffled training batches, a new order each epoch from the params seed and the epoch."""
     import tensorflow as tf
 
     batches = -(-len(x) // params.batch_size)
     if not params.bucketing:
-        dataset = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(
-            len(x), seed=params.seed, reshuffle_each_iteration=True).batch(params.batch_size)
-        return finish(dataset)
-    rng = np.random.default_rng(params.seed)
+        return shuffled_batches((x, y), params.batch_size, params.seed)
 
     def generate() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        rng = epoch_rng(params.seed)
         for idx in bucketed_order(lengths, params.batch_size, params.bucket_span, rng):
             yield trim_batch(x[idx], lengths[idx], padding), y[idx]
 

@@ -60,10 +60,35 @@ class MaskedGlobalMaxPooling1D(keras.layers.Layer):
         return (input_shape[0], input_shape[2])
 
 
+@keras.saving.register_keras_serializable(package="rnnlab")
+class LastStep(keras.layers.Layer):
+    """The last step's output. A masked recurrent layer carries its state over padding, so with
+    either padding side this is the state after the last real token."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs, mask=None):
+        return inputs[:, -1, :]
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[2])
+
+
 def pool_over_time(params: TrainParams, x: keras.KerasTensor) -> keras.KerasTensor:
+    """Max or mean over the (unmasked) steps, or `concat`: the last state, the max and the mean
+    side by side (ULMFiT's concat pooling)."""
     if params.pooling == "max":
         return MaskedGlobalMaxPooling1D(name="max_pool")(x)
-    return keras.layers.GlobalAveragePooling1D(name="mean_pool")(x)
+    if params.pooling == "mean":
+        return keras.layers.GlobalAveragePooling1D(name="mean_pool")(x)
+    return keras.layers.Concatenate(name="concat_pool")([
+        LastStep(name="last_step")(x), MaskedGlobalMaxPooling1D(name="max_pool")(x),
+        keras.layers.GlobalAveragePooling1D(name="mean_pool")(x)])
 
 
 def build_classifier(params: TrainParams, vocab_size: int, num_classes: int,

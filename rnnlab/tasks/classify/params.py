@@ -6,7 +6,7 @@ import dataclasses
 from typing import Literal
 
 from rnnlab.core.params import only, value
-from rnnlab.tasks.fit import FitParams
+from rnnlab.tasks.fit_params import FitParams
 from rnnlab.tasks.layers import Cell, layer_specs
 
 
@@ -38,7 +38,8 @@ class TrainParams(FitParams):
                                      ge=0)  # 0: none; else a dense layer between RNN layers
     dropout: float = value(ge=0, lt=1)
     recurrent_dropout: float = value(ge=0, lt=1)  # > 0: no cuDNN kernel on a GPU
-    pooling: Literal["last", "max", "mean"]  # final state, or pooled over the (unmasked) steps
+    # final state, or pooled over the (unmasked) steps; concat: last, max and mean together
+    pooling: Literal["last", "max", "mean", "concat"]
     dense_units: int = value(ge=0)  # 0: no hidden dense layer before the output
     class_weight: Literal["none", "balanced"]  # "balanced": weight classes by 1 / frequency
     bucketing: bool  # batches of similar lengths, padded only to their own longest
@@ -47,6 +48,22 @@ class TrainParams(FitParams):
 
     def check(self) -> None:
         layer_specs(self.cell, self.units, self.bidirectional, self.layers)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class FinetuneParams(TrainParams):
+    """A classifier whose embedding and recurrent layers start from `pretrain.<pretrained>`."""
+
+    pretrained: str  # a pretrain entry; its cell, units and embedding_dim are this model's
+    freeze_epochs: int = value(ge=0)  # first epochs with the pretrained layers frozen
+
+    def check(self) -> None:
+        super().check()
+        if self.embedding != "learned":
+            raise ValueError("embedding: the pretrained embedding is copied in; expected learned")
+        if self.bidirectional:
+            raise ValueError("bidirectional: a pretrained language model reads left to right; "
+                             "expected false")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

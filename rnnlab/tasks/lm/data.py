@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rnnlab.core.errors import DataError
-from rnnlab.tasks.fit import finish
+from rnnlab.tasks.fit import finish, shuffled_batches
 from rnnlab.tasks.lm.params import LMSequencesParams
+from rnnlab.tasks.resume import epoch_rng
 from rnnlab.text.sequences import next_token_windows
 from rnnlab.text.vocab import PAD_ID
 
@@ -22,25 +23,27 @@ def window_count(stream_length: int, size: int, step: int) -> int:
 
 
 def windows_dataset(stream: np.ndarray, seq: LMSequencesParams, batch_size: int,
-                    seed: int) -> tf.data.Dataset:
+                    seed: int, max_windows: int | None = None) -> tf.data.Dataset:
     """Shuffled many-to-many windows; each epoch starts them at a new random offset, so over
-    epochs the model sees every split point of the text."""
+    epochs the model sees every split point of the text. `max_windows` caps an epoch (a random
+    share of the windows, new each epoch) where the text is too long for whole epochs."""
     import tensorflow as tf
 
     count = window_count(len(stream), seq.sentence_size, seq.step)
     if count == 0:
         raise DataError(f"the training text has {len(stream)} tokens, fewer than "
                          f"sentence_size + step = {seq.sentence_size + seq.step}")
-    rng = np.random.default_rng(seed)
+    per_epoch = min(count, max_windows or count)
 
     def batches() -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        starts = rng.integers(seq.step) + seq.step * rng.permutation(count)
-        for i in range(0, count, batch_size):
+        rng = epoch_rng(seed)
+        starts = rng.integers(seq.step) + seq.step * rng.permutation(count)[:per_epoch]
+        for i in range(0, per_epoch, batch_size):
             yield next_token_windows(stream, seq.sentence_size, starts[i: i + batch_size])
 
     spec = tf.TensorSpec((None, seq.sentence_size), tf.int32)
     dataset = tf.data.Dataset.from_generator(batches, output_signature=(spec, spec))
-    return finish(dataset, -(-count // batch_size))
+    return finish(dataset, -(-per_epoch // batch_size))
 
 
 def arrays_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int | None,
@@ -48,10 +51,9 @@ def arrays_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, seed: int | No
     """Batches of fixed arrays, shuffled each epoch when `seed` is given."""
     import tensorflow as tf
 
-    dataset = tf.data.Dataset.from_tensor_slices((x, y))
     if seed is not None:
-        dataset = dataset.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    return finish(dataset.batch(batch_size))
+        return shuffled_batches((x, y), batch_size, seed)
+    return finish(tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size))
 
 
 def held_out_windows(stream: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rnnlab.core.errors import UsageError
+from rnnlab.core.errors import DataError, UsageError
 from rnnlab.core.model_folder import load_keras_model, read_model_meta
 from rnnlab.core.samples import markdown_blocks
 from rnnlab.tasks.lm.params import EvaluateLMParams
@@ -121,6 +121,9 @@ class Generator:
         self.meta = read_model_meta(model_dir, "lm", ("recipe", "context", "epochs_run"))
         self.folder = model_dir
         self.vocab = Vocab.load(model_dir / "vocab.json")
+        if EOL not in self.vocab.index:  # every prompt starts from it
+            raise DataError(f"{model_dir / 'vocab.json'}: no end-of-line token {EOL!r} (a "
+                            "language model's vocabulary reserves it: vocab.<task>.end_of_line)")
         self.recipe: str = self.meta["recipe"]
         self._model: keras.Model | None = None
 

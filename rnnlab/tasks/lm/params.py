@@ -7,7 +7,7 @@ import dataclasses
 from typing import Literal
 
 from rnnlab.core.params import only, value
-from rnnlab.tasks.fit import FitParams
+from rnnlab.tasks.fit_params import FitParams
 from rnnlab.tasks.layers import Cell, layer_specs
 
 
@@ -74,3 +74,18 @@ class EvaluateLMParams:
     temperature: float = value(ge=0)  # 0: greedy
     top_k: int = value(ge=0)  # 0: the whole vocabulary
     seed: int
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class FinetuneLMParams(TrainLMParams):
+    """A language model whose embedding, recurrent and output layers start from
+    `pretrain.<pretrained>` (a windows recipe only)."""
+
+    pretrained: str  # a pretrain entry; its cell, units and embedding_dim are this model's
+    freeze_epochs: int = value(ge=0)  # first epochs with the pretrained layers frozen
+
+    def check(self) -> None:
+        super().check()
+        if self.dense_units:
+            raise ValueError("dense_units: the pretrained output layer reads the recurrent "
+                             "state; expected 0")

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from rnnlab.tasks.fit import finish
+from rnnlab.tasks.fit import finish, shuffled_batches
 from rnnlab.tasks.translate.params import TranslationTrainParams
 from rnnlab.text.sequences import pad_sequences
 from rnnlab.text.vocab import PAD_ID, Vocab, build_vocab
@@ -51,7 +51,6 @@ def dataset(x: tuple[np.ndarray, ...], y: np.ndarray, w: np.ndarray, batch_size:
     """Batches of (inputs, outputs, weights); shuffled each epoch when a seed is given."""
     import tensorflow as tf
 
-    data = tf.data.Dataset.from_tensor_slices((x, y, w))
     if seed is not None:
-        data = data.shuffle(len(y), seed=seed, reshuffle_each_iteration=True)
-    return finish(data.batch(batch_size))
+        return shuffled_batches((x, y, w), batch_size, seed)
+    return finish(tf.data.Dataset.from_tensor_slices((x, y, w)).batch(batch_size))

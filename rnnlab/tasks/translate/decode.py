@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.special import log_softmax
 
-from rnnlab.core.errors import UsageError
+from rnnlab.core.errors import DataError, UsageError
 from rnnlab.core.model_folder import load_keras_model, read_model_meta
 from rnnlab.core.params import from_mapping
 from rnnlab.tasks.translate.data import END, START
@@ -42,6 +42,10 @@ class Translator:
         self.target = Vocab.load(model_dir / "target_vocab.json")
         self.params = from_mapping(TranslationTrainParams, self.meta["params"],
                                    f"{model_dir / 'meta.json'}: params")
+        missing = [token for token in (START, END) if token not in self.target.index]
+        if missing:
+            raise DataError(f"{model_dir / 'target_vocab.json'}: no {missing[0]} token (a "
+                            f"translator's target vocabulary has {START} and {END})")
         self.start_id, self.end_id = self.target.index[START], self.target.index[END]
         self._models: tuple[keras.Model, keras.Model, keras.Model] | None = None
 

@@ -108,8 +108,8 @@ def _attend(params: TranslationTrainParams, units: int, decoded, encoded, source
     return keras.layers.Dense(units, activation="tanh", name="attention_combine")(joined)
 
 
-def train_translator(pairs: pd.DataFrame, params: TranslationTrainParams,
-                     live_dir: Path) -> tuple[keras.Model, Vocab, Vocab, dict]:
+def train_translator(pairs: pd.DataFrame, params: TranslationTrainParams, live_dir: Path,
+                     backup_dir: Path) -> tuple[keras.Model, Vocab, Vocab, dict]:
     """Vocabularies from the training split, the model fit with early stopping on val loss."""
     train, val = pairs[pairs["split"] == "train"], pairs[pairs["split"] == "val"]
     if train.empty or val.empty:
@@ -120,5 +120,5 @@ def train_translator(pairs: pd.DataFrame, params: TranslationTrainParams,
     start = time.perf_counter()
     history = fit(model, dataset(*arrays(train, source, target), params.batch_size, params.seed),
                   dataset(*arrays(val, source, target), 4 * params.batch_size, None),
-                  params, live_dir)
+                  params, live_dir, backup_dir)
     return model, source, target, history_summary(history, time.perf_counter() - start)

@@ -6,7 +6,7 @@ import dataclasses
 from typing import Literal
 
 from rnnlab.core.params import only, value
-from rnnlab.tasks.fit import FitParams
+from rnnlab.tasks.fit_params import FitParams
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
