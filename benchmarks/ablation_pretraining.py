@@ -90,6 +90,7 @@ def main() -> None:
     parser.add_argument("tasks", nargs="+")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
+    args.json = args.json.resolve() if args.json else None  # before the chdir below
     finetuned = {p.stem for p in (ROOT / "data/params/finetune").glob("*.json")}
     results = {}
     with tempfile.TemporaryDirectory() as scratch:
