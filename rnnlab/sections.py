@@ -31,7 +31,11 @@ from rnnlab.tasks.lm.params import (
 )
 from rnnlab.tasks.lm.pretrain import PretrainParams, stack
 from rnnlab.tasks.transfer import check_stack, stack_description
-from rnnlab.tasks.translate.params import TranslationEvalParams, TranslationTrainParams
+from rnnlab.tasks.translate.params import (
+    FinetuneTranslationParams,
+    TranslationEvalParams,
+    TranslationTrainParams,
+)
 from rnnlab.text.embeddings import EmbeddingsParams
 from rnnlab.text.vocab import VocabParams
 
@@ -50,6 +54,7 @@ SECTIONS: dict[str, Schema] = {
     "figures": FiguresParams,
     "evaluate": EvaluateParams,
     "train_translation": TranslationTrainParams,
+    "finetune_translation": FinetuneTranslationParams,
     "evaluate_translation": TranslationEvalParams,
     "lm_sequences": LMSequencesParams,
     "ngram": NgramParams,
@@ -91,10 +96,11 @@ def check_across(checked: dict[str, dict], where: Path) -> None:
                               f"(lm_sequences.{name}.recipe is "
                               f"{recipe.recipe if recipe else 'missing'})")
     for name, entry in checked.get("evaluate_translation", {}).items():
-        train = checked.get("train_translation", {}).get(name)
-        if train is not None and train.data != entry.data:
-            raise ParamsError(f"{where}: evaluate_translation.{name}.data: is {entry.data!r} "
-                              f"but train_translation.{name}.data is {train.data!r}")
+        for section in ("train_translation", "finetune_translation"):
+            train = checked.get(section, {}).get(name)
+            if train is not None and train.data != entry.data:
+                raise ParamsError(f"{where}: evaluate_translation.{name}.data: is "
+                                  f"{entry.data!r} but {section}.{name}.data is {train.data!r}")
 
 
 def check_pretraining(checked: dict[str, dict], where: Path) -> None:
@@ -109,7 +115,8 @@ def check_pretraining(checked: dict[str, dict], where: Path) -> None:
     for name, entry in pretrain.items():
         if entry.pool not in checked.get("prepare", {}):
             raise ParamsError(f"{where}: pretrain.{name}.pool: no prepare entry {entry.pool!r}")
-    for section, scratch in (("finetune", "train"), ("finetune_lm", "train_lm")):
+    for section, scratch in (("finetune", "train"), ("finetune_lm", "train_lm"),
+                             ("finetune_translation", "train_translation")):
         for task, entry in checked.get(section, {}).items():
             label = f"{where}: {section}.{task}"
             if task in checked.get(scratch, {}):
@@ -119,10 +126,7 @@ def check_pretraining(checked: dict[str, dict], where: Path) -> None:
             if source is None:
                 raise ParamsError(f"{label}.pretrained: no pretrain entry {entry.pretrained!r} "
                                   f"(expected one of: {', '.join(pretrain) or 'none'})")
-            layers = getattr(entry, "layers", None)
-            specs = layer_specs(entry.cell, entry.units, entry.bidirectional, layers)
-            check_stack(label, entry.pretrained, stack_description(entry.embedding_dim, specs),
-                        stack(source))
+            check_stack(label, entry.pretrained, _stack_to_start(entry), stack(source))
             held_out = _held_out_split(checked, section, task)
             if source.pool == task and held_out in source.splits:
                 raise ParamsError(f"{label}.pretrained: pretrain.{entry.pretrained} pools "
@@ -130,6 +134,16 @@ def check_pretraining(checked: dict[str, dict], where: Path) -> None:
             if section == "finetune_lm" and checked["lm_sequences"][task].recipe != "windows":
                 raise ParamsError(f"{label}.pretrained: lm_sequences.{task}.recipe must be "
                                   "windows, the pretrained model's")
+
+
+def _stack_to_start(entry: object) -> dict:
+    """The layers a pretraining starts: a translator's decoder, else the model's own stack."""
+    if isinstance(entry, FinetuneTranslationParams):
+        specs = layer_specs(entry.cell, entry.decoder_units, False, 1)
+    else:
+        specs = layer_specs(entry.cell, entry.units, entry.bidirectional,
+                            getattr(entry, "layers", None))
+    return stack_description(entry.embedding_dim, specs)
 
 
 def _held_out_split(checked: dict[str, dict], section: str, task: str) -> str:

@@ -13,7 +13,8 @@ RESULTS = Path("RESULTS.md")  # beside the README: outside metrics/, which it re
 def main(_: str) -> None:
     params = read_resolved("evaluate", "train", "finetune", "sequences", "evaluate_lm", "train_lm",
                            "finetune_lm", "pretrain",
-                           "lm_sequences", "evaluate_translation", "train_translation")
+                           "lm_sequences", "evaluate_translation", "train_translation",
+                           "finetune_translation")
     write_text(RESULTS, summary_markdown(params))
 
 

@@ -103,7 +103,9 @@ def make_mirror(folder: Path) -> Path:
     word_index = {w: i for i, w in enumerate(NEUTRAL + POSITIVE + NEGATIVE, 1)}
     (folder / "imdb_word_index.json").write_text(json.dumps(word_index))
     (folder / "sonnets.txt").write_text(verse(20 * 14, capitalize=False))  # 20 sonnets
-    (folder / "tinyshakespeare_input.txt").write_text(verse(300, capitalize=True))
+    english = "".join(f"{line.capitalize()}.\n" for line in anki_pairs()[1][::3])
+    # the translator's decoder starts from this corpus's language model: share some words
+    (folder / "tinyshakespeare_input.txt").write_text(english + verse(300, capitalize=True))
     (folder / "sheldon.txt").write_text("".join(f"Bazinga {i}! {line}" for i, line in
                                                 enumerate(verse(40, True).splitlines(True))))
     anki = folder / "anki-por-eng-5to5"

@@ -60,6 +60,9 @@ CASES = {
     "binary-pre-unmasked": (["neg", "pos"], "keras",
                             dict(maxlen=12, padding="pre", truncating="pre", unknown="oov"),
                             dict(mask_zero=False, pooling="last", bidirectional=False)),
+    "binary-pre-masked-concat": (["neg", "pos"], "keras",  # imdb's fine-tuned default
+                                 dict(maxlen=12, padding="pre", truncating="pre", unknown="oov"),
+                                 dict(mask_zero=True, pooling="concat", bidirectional=False)),
     "three-post-masked": (["a", "b", "c"], "lower_strip_punctuation",
                           dict(maxlen=10, padding="post", truncating="post", unknown="drop"),
                           dict(mask_zero=True, pooling="max", bidirectional=True)),
@@ -89,6 +92,7 @@ def test_the_saved_model_gives_the_classifiers_probabilities_and_labels(tmp_path
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-5)
     assert [s.decode() for s in result["label"].numpy()] == [labels[i] for i in
                                                              expected.argmax(1)]
+    assert np.isfinite(expected).all()  # empty texts too ("", "!!! ..."): one unknown word
     assert expected.std(axis=0).min() > 0.05  # outputs that differ: the comparison has teeth
     if not train["mask_zero"]:  # the padding counts, so batches must be padded as `predict` pads
         alone = serve(tf.constant(batch[2:3]))["probabilities"].numpy()

@@ -151,7 +151,7 @@ def test_rules_across_sections(tmp_path):
     params["evaluate_translation"]["por_eng"]["data"] = "other"
     path.write_text(yaml.safe_dump(params))
     with pytest.raises(ParamsError, match=r"evaluate_translation.por_eng.data: is 'other' but "
-                                          r"train_translation.por_eng.data is 'por_eng'"):
+                                          r"finetune_translation.por_eng.data is 'por_eng'"):
         load_all_params(path)
 
 
@@ -170,5 +170,5 @@ def test_the_real_file_shares_its_blocks_and_stays_short():
     text = (ROOT / "params.yaml").read_text()
     assert text.count("<<: *") >= 20 and len(text.splitlines()) <= 300
     entries = load_all_params(ROOT / "params.yaml")
-    assert entries["train"]["r52"] == entries["train"]["r8"]  # one block, written once
+    assert entries["train"]["reuters46"] == entries["train"]["r8"]  # one block, written once
     assert entries["train"]["imdb"].pooling == "last"  # a merged entry's own override

@@ -30,11 +30,12 @@ def test_repro_runs_every_stage_and_writes_metrics(repo, env, first_run):
     assert {f"{stage}@{task}" for task in ("imdb", "r8", "r52", "reuters46") for stage in
             ("prepare", "vocab", "sequences", "embeddings", "baseline", "evaluate")
             } <= ran_stages(first_run)
-    # imdb, r52 and reuters46 from scratch; r8 (as tinyrepo sets it) and two language models
-    # from tiny pretrainings
+    # imdb, r52 and reuters46 from scratch; r8 (as tinyrepo sets it), two language models and
+    # a translator from tiny pretrainings
     assert {"train@imdb", "train@r52", "train@reuters46", "prepare@reuters_pool",
-            "pretrain@reuters", "finetune@r8", "pretrain@shakespeare_char",
-            "pretrain@shakespeare_word", "finetune_lm@sonnets", "finetune_lm@sheldon"
+            "pretrain@reuters", "finetune@r8", "finetune_translation@por_eng",
+            "pretrain@shakespeare_char", "pretrain@shakespeare_word", "finetune_lm@sonnets",
+            "finetune_lm@sheldon"
             } <= ran_stages(first_run)
     metrics = json.loads((repo / "metrics" / "imdb.json").read_text())
     assert {"accuracy", "loss", "precision", "recall", "f1", "macro_f1", "roc_auc",
@@ -128,13 +129,13 @@ def test_predict_prints_the_top_topics(repo, env, first_run):
 
 def test_changing_a_train_param_reruns_only_train_and_evaluate(repo, env, first_run):
     params = yaml.safe_load((repo / "params.yaml").read_text())
-    params["train"]["imdb"]["units"] = 6
+    params["train"]["r52"]["units"] = 6
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     # `params` re-runs as the only stage that reads params.yaml itself; summary describes each
     # model from its `train` entry; figures of imdb are drawn from its curves and confusion matrix
-    assert ran_stages(dvc(repo, env, "repro")) == {"params", "train@imdb", "evaluate@imdb",
-                                                   "summary", "figures@imdb"}
-    assert json.loads((repo / "data" / "params" / "train" / "imdb.json").read_text())[
+    assert ran_stages(dvc(repo, env, "repro")) == {"params", "train@r52", "evaluate@r52",
+                                                   "summary", "figures@r52"}
+    assert json.loads((repo / "data" / "params" / "train" / "r52.json").read_text())[
         "units"] == 6
 
 
@@ -153,9 +154,10 @@ def test_a_mistyped_param_fails_in_one_line_and_writes_nothing(repo, env, first_
     assert not list((repo / "data").glob(".params.*"))  # no half-written folder left behind
 
 
-@pytest.mark.parametrize("task", ["por_eng", "por_eng_basic"])
-def test_translation_tasks_write_bleu_and_the_baseline(repo, first_run, task):
-    assert {"prepare@por_eng", f"train_translation@{task}", f"evaluate_translation@{task}"} <= \
+@pytest.mark.parametrize("task, section", [("por_eng", "finetune_translation"),
+                                           ("por_eng_basic", "train_translation")])
+def test_translation_tasks_write_bleu_and_the_baseline(repo, first_run, task, section):
+    assert {"prepare@por_eng", f"{section}@{task}", f"evaluate_translation@{task}"} <= \
         ran_stages(first_run)
     metrics = json.loads((repo / "metrics" / f"{task}.json").read_text())
     assert {"bleu", "chrf", "token_accuracy", "baseline_bleu", "baseline_chrf"} <= set(metrics)

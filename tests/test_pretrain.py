@@ -27,7 +27,7 @@ def real_params() -> dict:
     """The real params, with the documented Reuters fine-tuning (shared blocks) switched on."""
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     params["pretrain"]["reuters"] = dict(params["shared"]["reuters_pretrain"])
-    params["finetune"] = {"r8": dict(params["shared"]["reuters_finetune"])}
+    params["finetune"]["r8"] = dict(params["shared"]["reuters_finetune"])
     del params["train"]["r8"]
     return params
 
@@ -171,7 +171,7 @@ def checked_params(params: dict) -> dict:
      "finetune.r8.pretrained: no pretrain entry 'nowhere'"),
     (lambda p: p["finetune"]["r8"].update(units=32),
      "finetune.r8: layers [['gru', 32]] does not match pretrain.reuters's [['gru', 256]]"),
-    (lambda p: p["train"].update(r8=p["train"]["imdb"]),
+    (lambda p: p["train"].update(r8=p["train"]["r52"]),
      "finetune.r8: also in train"),
     (lambda p: p["finetune_lm"]["sheldon"].update(pretrained="shakespeare_word"),
      "finetune_lm.sheldon: embedding_dim"),

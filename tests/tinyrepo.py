@@ -39,6 +39,9 @@ TINY = {
                     "patience": 2, "learning_rate": 0.01},
     "evaluate_lm": {"eval_window": 50, "sample_length": 12,
                     "prompts": ["thy love", "Thy", "sweet beauty"]},
+    # the decoder is 2 x units wide (a bidirectional encoder): the pretraining's 8
+    "finetune_translation": {"embedding_dim": 8, "units": 4, "batch_size": 8, "epochs": 2,
+                             "patience": 1, "learning_rate": 0.01},
     "evaluate_translation": {"beam_width": 2, "batch_size": 32, "samples": 3},
 }
 
@@ -50,8 +53,13 @@ def tiny_params() -> dict:
     params["download"]["glove"]["member_sha256"] = None  # the fake GloVe is not the real one
     if "reuters" not in params["pretrain"]:  # the documented Reuters fine-tuning, tested too
         params["pretrain"]["reuters"] = dict(params["shared"]["reuters_pretrain"])
-        params["finetune"] = {"r8": dict(params["shared"]["reuters_finetune"])}
+        params["finetune"] = {**(params["finetune"] or {}),
+                              "r8": dict(params["shared"]["reuters_finetune"])}
         del params["train"]["r8"]
+    if "por_eng_basic" not in params["train_translation"]:  # the documented course translator
+        params["train_translation"] = {**(params["train_translation"] or {}), "por_eng_basic":
+                                       dict(params["shared"]["translator_basic"])}
+        params["evaluate_translation"]["por_eng_basic"] = dict(params["shared"]["decode"])
     for stage, overrides in TINY.items():
         for entry in params[stage].values():
             entry.update({k: v for k, v in overrides.items() if k in entry})
@@ -99,8 +107,9 @@ def ran_stages(output: str) -> set[str]:
 
 def language_halves(params: dict) -> set[str]:
     """The names (tasks and corpora) of the language-model and translation half of the graph."""
-    tasks = set(params["train_lm"]) | set(params["finetune_lm"]) | set(params["train_translation"])
-    tasks |= {entry["data"] for entry in params["train_translation"].values()}
+    translators = {**params["train_translation"], **params["finetune_translation"]}
+    tasks = set(params["train_lm"]) | set(params["finetune_lm"]) | set(translators)
+    tasks |= {entry["data"] for entry in translators.values()}
     return tasks | {params["prepare"][task]["corpus"] for task in tasks & set(params["prepare"])}
 
 

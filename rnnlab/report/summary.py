@@ -68,10 +68,13 @@ def language_models(params: Params) -> list[str]:
 def translation(params: Params) -> list[str]:
     rows = []
     for task in params.get("evaluate_translation", {}):
-        m, t = read_json(paths.metrics(task)), params["train_translation"][task]
+        m = read_json(paths.metrics(task))
+        t = training_entry(params, ("train_translation", "finetune_translation"), task)
         model = (("Bi-" if t["bidirectional"] else "") + f"{t['cell'].upper()}({t['units']}) "
                  + (f"{t['attention']} attention" if t["architecture"] == "attention"
                     else "encoder-decoder, no attention"))
+        if "pretrained" in t:
+            model += f"; decoder from pretrain.{t['pretrained']}"
         rows.append([task, f"{m['bleu']:.2f}", f"{m['chrf']:.2f}", f"{m['token_accuracy']:.4f}",
                      f"{m['baseline_bleu']:.2f}", f"{m['baseline_chrf']:.2f}", model])
     return ["## Translation", "",
@@ -90,8 +93,8 @@ def pretraining(params: Params) -> list[str]:
                      f"{m['train_tokens']:,}", f"{m['vocab_size']:,}", f"{m['val_perplexity']:.2f}",
                      f"{m['train_seconds']:.0f}", model])
     return ["", "## Pretrained language models", "",
-            "Validation perplexity per token on the pool's held-out part; tasks in `finetune` "
-            "and `finetune_lm` start from these.", "",
+            "Validation perplexity per token on the pool's held-out part; tasks in `finetune`, "
+            "`finetune_lm` and `finetune_translation` start from these.", "",
             markdown_table(["pretraining", "pool", "train tokens", "vocabulary",
                             "val perplexity", "train seconds", "model"], rows)]
 

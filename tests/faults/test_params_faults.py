@@ -327,6 +327,9 @@ def no_pretrain() -> dict:
     pytest.param(finetuned_classifier(bidirectional=True),
                  "finetune.r8.bidirectional: a pretrained language model reads left to right; "
                  "expected false", id="classifier-bidirectional"),
+    pytest.param(changed("finetune_translation", "por_eng", strategy="mirrored"),
+                 "finetune_translation.por_eng.strategy: translation trains on one device; "
+                 "expected default, got mirrored", id="translation-strategy"),
     pytest.param(changed("prepare", "reuters_pool", whole=True, seed=7),
                  "prepare.reuters_pool.seed: 7 is not the reuters46 entries' seed [42], so "
                  "their test documents would be pooled", id="pool-seed-not-reuters46s"),
@@ -367,9 +370,9 @@ def test_an_unknown_key_is_named_with_the_keys_expected(tmp_path, section, name)
 
 
 def test_a_typo_never_trains_the_default(tmp_path):
-    """The module's own example: `-S train.imdb.unitz=128`."""
-    message = load_error(tmp_path, changed("train", "imdb", unitz=128))
-    assert message.startswith("train.imdb.unitz: unknown key (expected one of: seed, ")
+    """The module's own example: `-S train.r52.unitz=128`."""
+    message = load_error(tmp_path, changed("train", "r52", unitz=128))
+    assert message.startswith("train.r52.unitz: unknown key (expected one of: seed, ")
 
 
 NOT_APPLYING = [
@@ -378,8 +381,8 @@ NOT_APPLYING = [
     ("train", "r8", "conv_pool", 2, "conv_filters > 0 only", {}),
     ("train", "r8", "between_dense", 32, "layers > 1 only", {}),
     ("train", "r8", "bucket_span", 20, "bucketing: true only", {"bucketing": False}),
-    ("train_translation", "por_eng_basic", "attention", "luong", "architecture: attention only",
-     {}),
+    ("finetune_translation", "por_eng", "attention", "luong", "architecture: attention only",
+     {"architecture": "basic"}),
     ("lm_sequences", "sonnets", "sentence_size", 10, "recipe: windows only",
      {"recipe": "prefixes", "step": ...}),
     ("lm_sequences", "sonnets", "step", 10, "recipe: windows only",
@@ -419,7 +422,7 @@ REQUIRED_WHEN = [
     ("train", "r8", {"conv_filters": 8, "conv_pool": 2}, "conv_kernel", "conv_filters > 0 only"),
     ("train", "r8", {"conv_filters": 8, "conv_kernel": 3}, "conv_pool", "conv_filters > 0 only"),
     ("train", "r8", {"bucket_span": ...}, "bucket_span", "bucketing: true only"),
-    ("train_translation", "por_eng", {"attention": ...}, "attention",
+    ("finetune_translation", "por_eng", {"attention": ...}, "attention",
      "architecture: attention only"),
     ("lm_sequences", "shakespeare_char", {"step": ...}, "step", "recipe: windows only"),
     ("ngram", "sonnets", {"k": ...}, "k", "add_k smoothing only"),

@@ -111,6 +111,9 @@ def serving_function(classifier: Classifier, table: tf.lookup.StaticHashTable) -
         ids = tf.ragged.map_flat_values(table.lookup, words)
         if meta["unknown"] == "drop":
             ids = tf.ragged.boolean_mask(ids, tf.not_equal(ids, OOV_ID))
+        empty = tf.cast(tf.equal(ids.row_lengths(), 0), tf.int64)  # one unknown word, as predict
+        fill = tf.fill([tf.reduce_sum(empty)], tf.constant(OOV_ID, ids.dtype))
+        ids = tf.concat([ids, tf.RaggedTensor.from_row_lengths(fill, empty)], axis=1)
         x = pad_batch(ids, meta["maxlen"], meta["padding"], meta["truncating"])
         out = tf.cast(model(tf.cast(x, tf.int32), training=False), tf.float32)
         probabilities = tf.concat([1 - out, out], axis=1) if columns == 1 else out

@@ -15,7 +15,7 @@ import numpy as np
 from rnnlab.core.errors import DataError
 from rnnlab.core.model_folder import MODEL_FILE, read_model_meta
 from rnnlab.text.sequences import pad_sequences, sequence_lengths
-from rnnlab.text.vocab import Vocab
+from rnnlab.text.vocab import OOV_ID, Vocab
 
 FAMILY = "classify"
 # Keras's own limits on a member of a .keras zip (saving_lib, CWE-409): a member declaring more
@@ -110,7 +110,8 @@ class Classifier:
         """An (n, classes) array; a binary model's single sigmoid becomes two columns."""
         from rnnlab.tasks.classify.data import predict
 
-        ids = [self.vocab.encode(text, self.meta["unknown"]) for text in texts]
+        # a text with no word reads as one unknown word: a masked model would pool over no step
+        ids = [self.vocab.encode(text, self.meta["unknown"]) or [OOV_ID] for text in texts]
         x = pad_sequences(ids, self.meta["maxlen"], self.meta["padding"], self.meta["truncating"])
         lengths = sequence_lengths(ids, self.meta["maxlen"])
         out = predict(self.model, x, lengths, batch_size, self.meta["padding"])

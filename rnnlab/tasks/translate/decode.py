@@ -18,7 +18,7 @@ from rnnlab.core.model_folder import load_keras_model, read_model_meta
 from rnnlab.core.params import from_mapping
 from rnnlab.tasks.translate.data import END, START
 from rnnlab.tasks.translate.model import state_count
-from rnnlab.tasks.translate.params import TranslationTrainParams
+from rnnlab.tasks.translate.params import FinetuneTranslationParams, TranslationTrainParams
 from rnnlab.text.sequences import pad_sequences
 from rnnlab.text.tokenize import normalize_sentence
 from rnnlab.text.vocab import OOV_ID, PAD_ID, Vocab
@@ -40,8 +40,10 @@ class Translator:
         self.folder = model_dir
         self.source = Vocab.load(model_dir / "source_vocab.json")
         self.target = Vocab.load(model_dir / "target_vocab.json")
-        self.params = from_mapping(TranslationTrainParams, self.meta["params"],
-                                   f"{model_dir / 'meta.json'}: params")
+        trained = self.meta["params"]
+        schema = (FinetuneTranslationParams if isinstance(trained, dict) and "pretrained" in trained
+                  else TranslationTrainParams)  # which training section the model came from
+        self.params = from_mapping(schema, trained, f"{model_dir / 'meta.json'}: params")
         missing = [token for token in (START, END) if token not in self.target.index]
         if missing:
             raise DataError(f"{model_dir / 'target_vocab.json'}: no {missing[0]} token (a "

@@ -9,17 +9,10 @@ encoder and a one-step decoder from the same layers, found by their fixed names.
 
 from __future__ import annotations
 
-import time
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from rnnlab.core.errors import DataError
-from rnnlab.tasks.fit import fit, history_summary, make_optimizer
-from rnnlab.tasks.translate.data import arrays, build_vocabs, dataset
+from rnnlab.tasks.fit import make_optimizer
 from rnnlab.tasks.translate.params import TranslationTrainParams
-from rnnlab.text.vocab import Vocab
 
 if TYPE_CHECKING:  # Keras loads on first use, so `rnnlab translate` refuses bad input at once
     import keras
@@ -60,7 +53,7 @@ def build_translator(params: TranslationTrainParams, source_size: int,
     else:
         states = [keras.layers.Identity(name=f"encoder_state_{i}")(s) for i, s in
                   enumerate(states)]
-    decoder_units = params.units * (2 if params.bidirectional else 1)
+    decoder_units = params.decoder_units
 
     y = keras.layers.Embedding(target_size, params.embedding_dim, mask_zero=True,
                                name="target_embedding")(target_in)
@@ -106,19 +99,3 @@ def _attend(params: TranslationTrainParams, units: int, decoded, encoded, source
     combine = keras.layers.Concatenate(name="attention_concat")
     joined = combine([decoded, context])
     return keras.layers.Dense(units, activation="tanh", name="attention_combine")(joined)
-
-
-def train_translator(pairs: pd.DataFrame, params: TranslationTrainParams, live_dir: Path,
-                     backup_dir: Path) -> tuple[keras.Model, Vocab, Vocab, dict]:
-    """Vocabularies from the training split, the model fit with early stopping on val loss."""
-    train, val = pairs[pairs["split"] == "train"], pairs[pairs["split"] == "val"]
-    if train.empty or val.empty:
-        raise DataError(f"data/prepared/{params.data}.parquet: needs train and val pairs")
-    source, target = build_vocabs(train, params)
-    model = build_translator(params, len(source), len(target))
-    model.summary(print_fn=print)
-    start = time.perf_counter()
-    history = fit(model, dataset(*arrays(train, source, target), params.batch_size, params.seed),
-                  dataset(*arrays(val, source, target), 4 * params.batch_size, None),
-                  params, live_dir, backup_dir)
-    return model, source, target, history_summary(history, time.perf_counter() - start)

@@ -1,4 +1,5 @@
-"""The translation sections of params.yaml: `train_translation`, `evaluate_translation`."""
+"""The translation sections of params.yaml: `train_translation`, `finetune_translation`,
+`evaluate_translation`."""
 
 from __future__ import annotations
 
@@ -25,6 +26,25 @@ class TranslationTrainParams(FitParams):
     max_tokens_source: int | None = value(ge=3)  # vocabulary sizes with padding and OOV
     max_tokens_target: int | None = value(ge=3)
     min_freq: int = value(ge=1)
+
+    @property
+    def decoder_units(self) -> int:
+        return self.units * (2 if self.bidirectional else 1)
+
+    def check(self) -> None:
+        if self.strategy != "default":  # translation has no distributed route yet
+            raise ValueError(f"strategy: translation trains on one device; expected default, "
+                             f"got {self.strategy}")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class FinetuneTranslationParams(TranslationTrainParams):
+    """A translator whose decoder (target embedding and recurrent layer) starts from
+    `pretrain.<pretrained>`, a language model of the target language."""
+
+    pretrained: str  # a pretrain entry; its embedding_dim, cell and units are the decoder's
+    freeze_epochs: int = value(ge=0)  # first epochs with the pretrained decoder layers frozen
+    copy_output: bool  # the language model's output columns (by word) start the output layer
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
