@@ -31,7 +31,7 @@ from rnnlab.text.vocab import EOL
 
 WORDS = {"level": "word", "standardize": "keras", "index_word": ["", "[UNK]", EOL, "thy", "love"]}
 PAIRS = {"level": "word", "standardize": "keras", "index_word": ["", "[UNK]", START, END, "cat"]}
-TRANSLATOR_PARAMS = yaml.safe_load((ROOT / "params.yaml").read_text())["train_translation"][
+TRANSLATOR_PARAMS = yaml.safe_load((ROOT / "params.yaml").read_text())["finetune_translation"][
     "por_eng"]
 META = {
     "classify": {"family": "classify", "task": "imdb", "label_names": ["neg", "pos"],
