@@ -49,8 +49,9 @@ def test_set_on_a_merged_entry_changes_it_alone(tmp_path):
     assert after["shared"] == before["shared"]
 
     diff = json.loads(run(repo, DVC, "params", "diff", "--json"))["params.yaml"]
-    assert diff == {"train.r8.units": {"old": 64, "new": 32, "diff": -32}}
+    old = before["train"]["r8"]["units"]
+    assert diff == {"train.r8.units": {"old": old, "new": 32, "diff": 32 - old}}
     shown = json.loads(run(repo, DVC, "exp", "show", "--json"))
     params = shown[0]["data"]["params"]["params.yaml"]["data"]  # the workspace
     assert params["train"]["r52"]["cell"] == "gru"  # a merged value is listed as in effect
-    assert params["train"]["imdb"]["pooling"] == "last"  # and an entry's own override
+    assert params["train"]["imdb"]["pooling"] == "concat"  # and an entry's own override

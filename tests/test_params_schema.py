@@ -171,4 +171,4 @@ def test_the_real_file_shares_its_blocks_and_stays_short():
     assert text.count("<<: *") >= 20 and len(text.splitlines()) <= 300
     entries = load_all_params(ROOT / "params.yaml")
     assert entries["train"]["reuters46"] == entries["train"]["r8"]  # one block, written once
-    assert entries["train"]["imdb"].pooling == "last"  # a merged entry's own override
+    assert entries["train"]["imdb"].pooling == "concat"  # a merged entry's own override
