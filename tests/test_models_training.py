@@ -62,7 +62,8 @@ def test_builder_makes_each_cell_and_direction(cell, bidirectional):
 
     from rnnlab.tasks.classify.model import build_classifier
 
-    model = build_classifier(params(cell=cell, bidirectional=bidirectional, layers=2), 50, 2)
+    model = build_classifier(params(cell=cell, bidirectional=bidirectional, layers=2,
+                                    pooling="last"), 50, 2)  # `units` features per direction
     layer_names = [layer.name for layer in model.layers]
     assert sum(cell in name for name in layer_names) == 2
     assert any(name.startswith("bi_") for name in layer_names) == bidirectional
