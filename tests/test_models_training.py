@@ -55,18 +55,21 @@ def test_predict_restores_the_original_order():
     assert out[:, 0].tolist() == [3, 1, 2]
 
 
+@pytest.mark.parametrize("pooling", ["last", "max", "mean", "concat"])
 @pytest.mark.parametrize("cell", ["simple_rnn", "lstm", "gru"])
 @pytest.mark.parametrize("bidirectional", [False, True])
-def test_builder_makes_each_cell_and_direction(cell, bidirectional):
+def test_builder_makes_each_cell_direction_and_pooling(cell, bidirectional, pooling):
     import keras
 
     from rnnlab.tasks.classify.model import build_classifier
 
     model = build_classifier(params(cell=cell, bidirectional=bidirectional, layers=2,
-                                    pooling="last"), 50, 2)  # `units` features per direction
+                                    pooling=pooling), 50, 2)  # `units` features per direction
     layer_names = [layer.name for layer in model.layers]
     assert sum(cell in name for name in layer_names) == 2
     assert any(name.startswith("bi_") for name in layer_names) == bidirectional
+    rng = np.random.default_rng(0)  # weights far from Keras's small initial ones
+    model.set_weights([rng.normal(0, 1.0, w.shape).astype(w.dtype) for w in model.get_weights()])
     x = np.array([[2, 3, 4, 0], [7, 7, 1, 0]])
     out = model.predict(x, verbose=0)
     # the output is the sigmoid of one dense unit over the features below it, computed by hand
@@ -75,7 +78,8 @@ def test_builder_makes_each_cell_and_direction(cell, bidirectional):
     features = keras.Model(model.input, model.get_layer("probability").input).predict(x,
                                                                                       verbose=0)
     kernel, bias = model.get_layer("probability").get_weights()
-    assert features.shape == (2, 4 * (2 if bidirectional else 1)) and kernel.shape[1] == 1
+    width = 4 * (2 if bidirectional else 1) * (3 if pooling == "concat" else 1)
+    assert features.shape == (2, width) and kernel.shape[1] == 1
     logit = features.astype(np.float64) @ kernel + bias
     np.testing.assert_allclose(out, 1 / (1 + np.exp(-logit)), rtol=1e-5, atol=1e-6)
     assert out.shape == (2, 1) and not np.allclose(out, 0.5, atol=1e-4)
@@ -167,3 +171,35 @@ def test_balanced_class_weights():
 
     weights = class_weights(np.array([0, 0, 0, 1]), 3)
     assert weights == {0: 4 / 6, 1: 2.0, 2: 1.0}
+
+
+def test_two_identical_trainings_save_identical_model_files(tmp_path):
+    """Keras writes memory addresses as `shared_object_id`; the saved zip must not carry them,
+    or DVC sees a new model after every retrain with nothing changed."""
+    import hashlib
+    import subprocess
+    import sys
+
+    script = tmp_path / "train_once.py"
+    script.write_text(TRAIN_ONCE)
+    digests = set()
+    for run in range(2):
+        folder = tmp_path / f"run{run}"
+        subprocess.run([sys.executable, str(script), str(folder)], check=True, cwd=ROOT,
+                       capture_output=True)
+        digests.add(hashlib.sha256((folder / "model.keras").read_bytes()).hexdigest())
+    assert len(digests) == 1
+
+
+TRAIN_ONCE = """
+import pathlib, sys
+import keras, numpy as np
+sys.path.insert(0, "tests")
+from test_models_training import params
+from rnnlab.core.model_folder import save_model_folder
+from rnnlab.tasks.classify.model import build_classifier
+keras.utils.set_random_seed(0)
+model = build_classifier(params(pooling="concat", bidirectional=True), 50, 2)
+model.fit(np.array([[1, 2, 3], [4, 5, 6]]), np.array([0, 1]), verbose=0, epochs=1)
+save_model_folder(pathlib.Path(sys.argv[1]), model, "classify", {}, {})
+"""

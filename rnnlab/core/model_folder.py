@@ -53,8 +53,9 @@ def save_model_folder(folder: Path, model: Any, family: str, meta: dict,
 
 def make_byte_stable(path: Path) -> None:
     """Rewrite a `.keras` zip without what changes from save to save (the save time in
-    `metadata.json`, the members' timestamps), so equal weights give equal bytes and DVC sees an
-    unchanged model as unchanged."""
+    `metadata.json`, the members' timestamps, the memory addresses Keras writes as
+    `shared_object_id`), so equal weights give equal bytes and DVC sees an unchanged model as
+    unchanged."""
     with zipfile.ZipFile(path) as archive:
         members = [(info.filename, archive.read(info)) for info in archive.infolist()]
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -63,8 +64,27 @@ def make_byte_stable(path: Path) -> None:
                 meta = json.loads(data)
                 meta.pop("date_saved", None)
                 data = json.dumps(meta, sort_keys=True).encode()
+            elif name == "config.json":
+                data = json.dumps(renumber_shared_objects(json.loads(data))).encode()
             archive.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data,
                              compress_type=zipfile.ZIP_DEFLATED)
+
+
+def renumber_shared_objects(config: Any) -> Any:
+    """`config` with each `shared_object_id` (Keras writes `id(obj)`, an address that changes
+    from process to process) replaced by its order of first appearance: the same objects are
+    still shared, and the same model gives the same text."""
+    numbers: dict[Any, int] = {}
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {key: numbers.setdefault(value, len(numbers))
+                    if key == "shared_object_id" else walk(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [walk(value) for value in node]
+        return node
+
+    return walk(config)
 
 
 def read_model_meta(folder: Path, family: str, required: tuple[str, ...] = ()) -> dict:

@@ -91,9 +91,25 @@ def eval_dataset(x: np.ndarray, y: np.ndarray, lengths: np.ndarray, batch_size: 
     return finish(dataset, len(batches))
 
 
+def reads_padding(model: keras.Model) -> bool:
+    """Whether padding reaches the model's output: its embedding has no mask, or a layer the
+    mask cannot pass (the conv front) drops it."""
+    import keras
+
+    embeddings = [layer for layer in model.layers if isinstance(layer, keras.layers.Embedding)]
+    return any(not layer.mask_zero for layer in embeddings) or \
+        any(isinstance(layer, keras.layers.Conv1D) for layer in model.layers)
+
+
 def predict(model: keras.Model, x: np.ndarray, lengths: np.ndarray, batch_size: int,
             padding: str) -> np.ndarray:
-    """Model outputs for every row of `x`, in the original row order."""
+    """Model outputs for every row of `x`, in the original row order.
+
+    A masked model sees each batch cut to its longest row; a model that reads its padding sees
+    every row at the full width of `x`, so a row's answer never depends on the rows beside it.
+    """
+    if reads_padding(model):
+        lengths = np.full(len(x), x.shape[1])
     batches, order = eval_batches(x, lengths, batch_size, padding)
     outputs = np.concatenate([model.predict_on_batch(batch) for batch in batches])
     result = np.empty_like(outputs)

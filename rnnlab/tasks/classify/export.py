@@ -8,10 +8,9 @@ the vocabulary lookup (unknown words: OOV id 1, or left out for `unknown: drop`)
 binary model's sigmoid turned into the two columns (P(negative), P(positive)) of `two_columns`.
 It returns `probabilities` (float32, [batch, classes]) and `label` (the likeliest label name).
 
-A request batch is padded to its own longest row, as `predict` pads each batch of up to 256
-texts to that batch's longest row; so a request of up to 256 texts gives what `rnnlab predict`
-gives for the same texts, even for a model that reads its padding (`mask_zero: false`). A larger
-request is padded as one batch: equal for masked models, close but not equal for the others.
+A text's answer does not depend on the rest of the request, as in `rnnlab predict`: a masked
+model's batch is padded to its own longest row (the mask hides the padding), and a model that
+reads its padding (`mask_zero: false`, or a conv front) gets every row padded to `maxlen`.
 """
 
 from __future__ import annotations
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from rnnlab.core.errors import DataError
 from rnnlab.core.files import atomic_dir
+from rnnlab.tasks.classify.data import reads_padding
 from rnnlab.tasks.classify.predict import Classifier
 from rnnlab.text.tokenize import KERAS_FILTERS
 from rnnlab.text.vocab import OOV_ID, PAD_ID, Vocab
@@ -56,14 +56,16 @@ def split_words(texts: tf.Tensor, mode: str) -> tf.RaggedTensor:
     return tf.strings.split(tf.strings.regex_replace(texts, char_class(whitespace), " "))
 
 
-def pad_batch(ids: tf.RaggedTensor, maxlen: int, padding: str, truncating: str) -> tf.Tensor:
+def pad_batch(ids: tf.RaggedTensor, maxlen: int, padding: str, truncating: str,
+              full_width: bool = False) -> tf.Tensor:
     """`pad_sequences` then `trim_batch` for a batch: rows cut to `maxlen` on the `truncating`
-    side, padded with 0 on the `padding` side to the longest row (at least one column)."""
+    side, padded with 0 on the `padding` side to the longest row (at least one column), or to
+    `maxlen` when `full_width`."""
     import tensorflow as tf
 
     ids = ids[:, -maxlen:] if truncating == "pre" else ids[:, :maxlen]
     lengths = ids.row_lengths()
-    dense = ids.to_tensor(default_value=PAD_ID)
+    dense = ids.to_tensor(default_value=PAD_ID, shape=[None, maxlen] if full_width else None)
     dense = tf.pad(dense, [[0, 0], [0, tf.maximum(1 - tf.shape(dense)[1], 0)]])
     if padding == "pre":  # reverse each row's tokens in place, then the whole row
         dense = tf.reverse(tf.reverse_sequence(dense, lengths, seq_axis=1, batch_axis=0), [1])
@@ -100,6 +102,7 @@ def serving_function(classifier: Classifier, table: tf.lookup.StaticHashTable) -
     import tensorflow as tf
 
     model, meta = classifier.model, classifier.meta
+    full_width = reads_padding(model)
     columns = model.output_shape[-1]
     names = tf.constant(classifier.label_names)
     if (2 if columns == 1 else columns) != len(classifier.label_names):
@@ -114,7 +117,7 @@ def serving_function(classifier: Classifier, table: tf.lookup.StaticHashTable) -
         empty = tf.cast(tf.equal(ids.row_lengths(), 0), tf.int64)  # one unknown word, as predict
         fill = tf.fill([tf.reduce_sum(empty)], tf.constant(OOV_ID, ids.dtype))
         ids = tf.concat([ids, tf.RaggedTensor.from_row_lengths(fill, empty)], axis=1)
-        x = pad_batch(ids, meta["maxlen"], meta["padding"], meta["truncating"])
+        x = pad_batch(ids, meta["maxlen"], meta["padding"], meta["truncating"], full_width)
         out = tf.cast(model(tf.cast(x, tf.int32), training=False), tf.float32)
         probabilities = tf.concat([1 - out, out], axis=1) if columns == 1 else out
         return {"probabilities": probabilities,

@@ -61,16 +61,34 @@ class MaskedGlobalMaxPooling1D(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="rnnlab")
-class LastStep(keras.layers.Layer):
-    """The last step's output. A masked recurrent layer carries its state over padding, so with
-    either padding side this is the state after the last real token."""
+class FinalStates(keras.layers.Layer):
+    """Each direction's state after reading the whole row, from a recurrent layer's sequence.
 
-    def __init__(self, **kwargs) -> None:
+    The forward direction has read the whole row at the last real (unmasked) step, the backward
+    direction at the first: inside `Bidirectional` Keras zeroes the outputs of masked steps, so
+    step -1 of a post-padded row is all zeros, and step -1 of the backward half has read one
+    token. The last `backward_units` features are the backward direction's (`Bidirectional`'s
+    `concat` merge); 0 for a one-directional layer. Without a mask every step is real.
+    """
+
+    def __init__(self, backward_units: int = 0, **kwargs) -> None:
         super().__init__(**kwargs)
+        self.backward_units = backward_units
         self.supports_masking = True
 
     def call(self, inputs, mask=None):
-        return inputs[:, -1, :]
+        ops = keras.ops
+        steps = ops.shape(inputs)[1]
+        if mask is None:
+            mask = ops.ones(ops.shape(inputs)[:2], dtype="bool")
+        real = ops.cast(mask, "int32")
+        first = ops.argmax(real, axis=1)
+        last = steps - 1 - ops.argmax(ops.flip(real, axis=1), axis=1)
+        forward = _pick_step(inputs, last)
+        if not self.backward_units:
+            return forward
+        split = ops.shape(inputs)[2] - self.backward_units
+        return ops.concatenate([forward[:, :split], _pick_step(inputs, first)[:, split:]], axis=1)
 
     def compute_mask(self, inputs, mask=None):
         return None
@@ -78,16 +96,28 @@ class LastStep(keras.layers.Layer):
     def compute_output_shape(self, input_shape):
         return (input_shape[0], input_shape[2])
 
+    def get_config(self) -> dict:
+        return super().get_config() | {"backward_units": self.backward_units}
 
-def pool_over_time(params: TrainParams, x: keras.KerasTensor) -> keras.KerasTensor:
-    """Max or mean over the (unmasked) steps, or `concat`: the last state, the max and the mean
-    side by side (ULMFiT's concat pooling)."""
+
+def _pick_step(inputs, index):
+    """`inputs[row, index[row], :]` for every row, exactly: a one-hot weighted sum adds zeros."""
+    ops = keras.ops
+    picks = ops.one_hot(index, ops.shape(inputs)[1], dtype=inputs.dtype)
+    return ops.sum(inputs * ops.expand_dims(picks, -1), axis=1)
+
+
+def pool_over_time(params: TrainParams, x: keras.KerasTensor,
+                   backward_units: int) -> keras.KerasTensor:
+    """Max or mean over the (unmasked) steps, or `concat`: each direction's final state, the max
+    and the mean side by side (ULMFiT's concat pooling)."""
     if params.pooling == "max":
         return MaskedGlobalMaxPooling1D(name="max_pool")(x)
     if params.pooling == "mean":
         return keras.layers.GlobalAveragePooling1D(name="mean_pool")(x)
     return keras.layers.Concatenate(name="concat_pool")([
-        LastStep(name="last_step")(x), MaskedGlobalMaxPooling1D(name="max_pool")(x),
+        FinalStates(backward_units, name="final_states")(x),
+        MaskedGlobalMaxPooling1D(name="max_pool")(x),
         keras.layers.GlobalAveragePooling1D(name="mean_pool")(x)])
 
 
@@ -105,7 +135,7 @@ def build_classifier(params: TrainParams, vocab_size: int, num_classes: int,
     x = recurrent_stack(x, specs, pooled, params.recurrent_dropout, params.dropout,
                         params.between_dense or 0)
     if pooled:
-        x = pool_over_time(params, x)
+        x = pool_over_time(params, x, specs[-1].units if specs[-1].bidirectional else 0)
     if params.dense_units:
         x = keras.layers.Dense(params.dense_units, activation="relu", name="dense")(x)
         if params.dropout:
