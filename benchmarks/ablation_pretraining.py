@@ -10,13 +10,16 @@ A translator's BLEU on 482 test sentences moves by a few points with the seed al
 Run it from the repository after `dvc repro`: it reads data/ (sequences, vocabularies, resolved
 params) and trains in a scratch folder, so models/ and metrics/ are never touched. The
 fine-tuned numbers beside it are the pipeline's own (`metrics/<task>.json`).
+
+`--json` adds these tasks' results to that file when it was written at the same commit (its
+`provenance` says which), and refuses at once, before training, when it was not: move it away to
+start anew. The provenance hashes params.yaml and the tasks' resolved entries (data/params/).
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import math
 import os
 import sys
@@ -25,6 +28,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from provenance import earlier_results, provenance, write_result  # noqa: E402
 
 from rnnlab.core import paths  # noqa: E402
 from rnnlab.core.files import load_npz, read_json  # noqa: E402
@@ -134,6 +139,11 @@ def main() -> None:
                         help="more seeds for the translators, both arms")
     args = parser.parse_args()
     args.json = args.json.resolve() if args.json else None  # before the chdir below
+    entries = [entry for task in args.tasks
+               for entry in sorted((ROOT / "data/params").glob(f"*/{task}.json"))]
+    record = provenance([ROOT / "params.yaml", *entries])  # the code and params about to run
+    if args.json:
+        earlier_results(args.json, record)  # a merge it would refuse: refuse before hours of work
     finetuned = {p.stem for p in (ROOT / "data/params/finetune").glob("*.json")}
     translators = {p.stem for p in (ROOT / "data/params/finetune_translation").glob("*.json")}
     results = {}
@@ -150,9 +160,7 @@ def main() -> None:
                 results[task] = classifier(task) if task in finetuned else language_model(task)
             print(task, results[task], flush=True)
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        earlier = json.loads(args.json.read_text()) if args.json.exists() else {}
-        args.json.write_text(json.dumps(earlier | results, indent=2, sort_keys=True) + "\n")
+        write_result(args.json, results, merge=True, record=record)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -23,6 +22,7 @@ import time
 from pathlib import Path
 
 import yaml
+from provenance import provenance, write_result
 
 REPO = Path(__file__).resolve().parents[1]
 DVC = str(Path(sys.executable).parent / "dvc")
@@ -51,6 +51,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
 
+    record = provenance()  # params.yaml: what each stage entry's `params:` reads
     if dvc("status").strip() != "Data and pipelines are up to date.":
         sys.exit("dvc status is not clean: run `dvc repro` first")
     lock = yaml.safe_load((REPO / "dvc.lock").read_text(encoding="utf-8"))["stages"]
@@ -63,12 +64,10 @@ def main() -> None:
         "median_s": round(statistics.median(times), 2),
         "min_s": round(min(times), 2),
         "max_s": round(max(times), 2),
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
     }
     print(json.dumps(result, indent=2))
     if args.json:
-        args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        write_result(args.json, result, record=record)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import resource
 import statistics
@@ -28,6 +27,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from provenance import provenance, write_result
 
 REPO = Path(__file__).resolve().parents[1]
 ENTRY = "import sys; del sys.path[0]; from rnnlab.cli import main; main()"
@@ -72,6 +73,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
 
+    record = provenance()
     line = long_line(args.task, int(args.mb * 1_000_000))
     walls, cpus = [], []
     with tempfile.TemporaryDirectory() as tmp:
@@ -97,12 +99,10 @@ def main() -> None:
         "max_s": round(max(walls), 2),
         "median_cpu_s": round(statistics.median(cpus), 2),
         "load_average_1min": round(os.getloadavg()[0], 2),
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
     }
     print(json.dumps(result, indent=2))
     if args.json:
-        args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        write_result(args.json, result, record=record)
 
 
 if __name__ == "__main__":

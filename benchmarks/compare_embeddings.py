@@ -7,6 +7,9 @@ embedding needs a size, which GloVe entries do not give: `--learned-dim` (defaul
 recorded results used).
 
     python benchmarks/compare_embeddings.py r8 r52 reuters46 --json benchmarks/results/emb.json
+
+The JSON holds the rows under `rows`, beside the provenance (see provenance.py), which hashes
+params.yaml and the tasks' resolved `train` and `sequences` entries.
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from provenance import provenance, write_result
+
 from rnnlab.core import paths
-from rnnlab.core.files import load_npz, write_json
+from rnnlab.core.files import load_npz
 from rnnlab.core.params import from_mapping, load_entry, resolved
 from rnnlab.tasks import fit
 from rnnlab.tasks.classify import evaluate
@@ -69,6 +74,9 @@ def main() -> None:
                         help="embedding size of the `learned` runs (default 64)")
     parser.add_argument("--json", help="also write the rows here")
     args = parser.parse_args()
+    record = provenance([Path("params.yaml"),
+                         *(paths.params_entry(section, task) for task in args.tasks
+                           for section in ("train", "sequences"))])
     rows = []
     print("| task | embedding | test accuracy | macro F1 | epochs | train s |")
     print("|---|---|---|---|---|---|")
@@ -79,7 +87,7 @@ def main() -> None:
             print(f"| {task} | {embedding} | {row['accuracy']:.4f} | {row['macro_f1']:.4f} | "
                   f"{row['epochs']} | {row['train_seconds']} |", flush=True)
     if args.json:
-        write_json(args.json, rows)
+        write_result(args.json, {"rows": rows}, record=record)
 
 
 if __name__ == "__main__":
