@@ -1,8 +1,10 @@
-"""RESULTS.md: every task's headline numbers beside the params that gave them."""
+"""RESULTS.md: every task's headline numbers beside the params that gave them; and the README's
+one results table, between its markers, so no number there is ever typed by hand."""
 
 from __future__ import annotations
 
 from rnnlab.core import paths
+from rnnlab.core.errors import DataError
 from rnnlab.core.files import read_json
 from rnnlab.core.samples import markdown_table
 from rnnlab.tasks.layers import describe, layer_specs
@@ -105,3 +107,59 @@ def summary_markdown(params: Params) -> str:
     lines += classification(params) + language_models(params) + translation(params)
     lines += pretraining(params)
     return "\n".join(lines)
+
+
+README_BEGIN = ("<!-- BEGIN results: written by the summary stage (dvc repro summary) from "
+                "metrics/; do not edit -->")
+README_END = "<!-- END results -->"
+
+
+def headline_rows(params: Params) -> list[list[str]]:
+    """One row per task: its headline metric, the recurrent model's value in bold (the cell a
+    reader and the README check look at first), the classical baseline's beside it."""
+    rows = []
+    for task in params.get("evaluate", {}):
+        m = read_json(paths.metrics(task))
+        rows.append([task, "test accuracy", f"**{m['accuracy']:.4f}**",
+                     f"{m['baseline_accuracy']:.4f}", "TF-IDF + linear SVM"])
+    for task in params.get("evaluate_lm", {}):
+        m = read_json(paths.metrics(task))
+        smoothing = {"kneser_ney": "Kneser-Ney", "add_k": "add-k"}.get(m["ngram_smoothing"],
+                                                                        m["ngram_smoothing"])
+        ngram = f"{m['ngram_order']}-gram {smoothing}"
+        if "perplexity" in m:
+            rows.append([task, f"{m['split']} perplexity", f"**{m['perplexity']:.2f}**",
+                         f"{m['ngram_perplexity']:.2f}", ngram])
+        else:
+            rows.append([task, f"{m['split']} nats per character",
+                         f"**{m['val_loss_nats']:.4f}**", f"{m['ngram_val_loss_nats']:.4f}", ngram])
+    for task in params.get("evaluate_translation", {}):
+        m = read_json(paths.metrics(task))
+        rows.append([task, "test BLEU", f"**{m['bleu']:.2f}**", f"{m['baseline_bleu']:.2f}",
+                     "retrieval (most shared words)"])
+    return rows
+
+
+def readme_block(params: Params) -> str:
+    """The lines between the README's markers: every task's headline, lower is better for the
+    language models."""
+    table = markdown_table(["task", "metric", "rnnlab (recurrent)", "classical baseline",
+                            "baseline model"], headline_rows(params))
+    return (f"{table.rstrip()}\n\nPerplexity and nats: lower is better. Models, macro F1 and the "
+            "pretrainings: [RESULTS.md](RESULTS.md); per task: `metrics/<task>.json`.")
+
+
+def with_readme_block(text: str, block: str, where: str) -> str:
+    """`text` with the lines between its one pair of markers replaced by `block`; a missing,
+    duplicated or misordered marker is a one-line `DataError` naming it."""
+    lines = text.split("\n")
+    found = {}
+    for marker in (README_BEGIN, README_END):
+        at = [i for i, line in enumerate(lines) if line.strip() == marker]
+        if len(at) != 1:
+            raise DataError(f"{where}: {len(at)} lines `{marker}`, expected exactly one")
+        found[marker] = at[0]
+    begin, end = found[README_BEGIN], found[README_END]
+    if end < begin:
+        raise DataError(f"{where}: `{README_END}` comes before `{README_BEGIN}`")
+    return "\n".join(lines[:begin + 1] + [block] + lines[end:])
