@@ -1,41 +1,89 @@
 """Team sharing and experiments: the DVC remote, run-cache, metrics diff, `dvc exp run`.
 
 One temporary repository ("origin") runs the tiny `r8` chain (`dvc repro evaluate@r8`), runs an
-experiment on top and commits it, pushes to a remote folder inside the test's temporary folder,
-and a `git clone` of it pulls everything back without re-running a stage.
+experiment on top and commits it, pushes to a remote of the test's own, and a `git clone` of it
+pulls everything back without re-running a stage: once from a folder, once over SSH from an sshd
+the test starts on 127.0.0.1.
+
+No remote is committed (a newcomer adds one: docs/sharing.md), and these tests never use one the
+user configured: the copy of the repository leaves out `.dvc/config.local` (git-ignored), DVC's
+global and system config are empty folders here, and each test adds its remote by name and names
+it again (`-r`) on push and pull.
 """
 
+import importlib.util
 import json
+import os
 import subprocess
 from pathlib import Path
 
 import pytest
+import sshd
 import yaml
 from conftest import ROOT
-from tinyrepo import DVC, dvc, git, make_tiny_repo, ran_stages
+from tinyrepo import DVC, make_tiny_repo, ran_stages
 
 # Tracked results that a stage of the r8 chain writes (cache: false, kept in git).
 R8_RESULTS = ["metrics/r8.json", "metrics/samples/r8.md", "metrics/pretrain/reuters.json",
               "plots/pretrain/reuters",
               "plots/train/r8", "plots/eval/r8"]
+TIMEOUT = 1800  # seconds for one command: the tiny r8 chain takes minutes on 2 busy cores
 
 
-def test_default_remote_is_a_folder_beside_the_repository():
-    result = subprocess.run([DVC, "remote", "list", "--project"], cwd=ROOT, capture_output=True,
-                            text=True, check=True)
-    name, url, default = result.stdout.split()
-    assert (name, default) == ("local", "(default)")
-    assert Path(url) == ROOT.parent / "rnnlab-remote"
+def isolated(env: dict, folder: Path) -> dict:
+    """`env` with DVC's global and system config in `folder`: no remote the user set there."""
+    return env | {"DVC_GLOBAL_CONFIG_DIR": str(folder / "global"),
+                  "DVC_SYSTEM_CONFIG_DIR": str(folder / "system"), "DVC_NO_ANALYTICS": "1"}
 
 
 @pytest.fixture(scope="module")
-def remote(tmp_path_factory):
-    return tmp_path_factory.mktemp("remote")
+def env(env, tmp_path_factory):
+    """conftest's environment, with DVC's user-wide config left out."""
+    return isolated(env, tmp_path_factory.mktemp("dvc-config"))
 
 
-def use_remote(repo: Path, env: dict, remote: Path) -> None:
-    """Point the default remote at `remote` in .dvc/config.local, as a user would."""
-    dvc(repo, env, "remote", "modify", "--local", "local", "url", str(remote))
+def run(repo: Path, env: dict, *args: str, timeout: float = TIMEOUT):
+    return subprocess.run(args, cwd=repo, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def dvc(repo: Path, env: dict, *args: str) -> str:
+    result = run(repo, env, DVC, *args)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result.stdout
+
+
+def git(repo: Path, *args: str) -> str:
+    result = subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True,
+                            text=True, timeout=120)
+    return result.stdout
+
+
+def test_no_remote_is_committed_so_push_says_to_add_one(tmp_path):
+    """A fresh clone has no remote: `dvc push` fails and says how to add one."""
+    env = isolated(dict(os.environ), tmp_path / "dvc-config")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    dvc(repo, env, "init", "-q")
+    (repo / ".dvc" / "config").write_text((ROOT / ".dvc" / "config").read_text())
+    listed = dvc(repo, env, "config", "--project", "--list").split()
+    assert "core.analytics=false" in listed and "core.autostage=true" in listed
+    assert [key for key in listed if "remote" in key] == []
+    assert dvc(repo, env, "remote", "list") == ""
+    (repo / "data.txt").write_text("data\n")
+    dvc(repo, env, "add", "-q", "data.txt")
+    pushed = run(repo, env, DVC, "push", "--run-cache", timeout=300)
+    assert pushed.returncode != 0
+    assert "no remote specified" in pushed.stderr, pushed.stderr
+    assert "dvc remote add -d <remote name> <remote url>" in pushed.stderr
+
+
+def add_remote(repo: Path, env: dict, name: str, url: str, **options: str) -> None:
+    """Add remote `name` as this copy's default, in its git-ignored .dvc/config.local."""
+    dvc(repo, env, "remote", "add", "-d", "--local", name, url)
+    for option, value in options.items():
+        dvc(repo, env, "remote", "modify", "--local", name, option, value)
 
 
 def commit(repo: Path, message: str, *paths: str) -> None:
@@ -44,10 +92,11 @@ def commit(repo: Path, message: str, *paths: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def origin(tmp_path_factory, env, remote):
-    """A tiny repository where the r8 chain ran and was committed."""
+def origin(tmp_path_factory, env):
+    """A tiny repository where the r8 chain ran and was committed. It has no remote yet."""
     repo = make_tiny_repo(tmp_path_factory.mktemp("origin"))
-    use_remote(repo, env, remote)
+    assert not (repo / ".dvc" / "config.local").exists()  # the user's stays where it is
+    assert dvc(repo, env, "remote", "list") == ""
     dvc(repo, env, "repro", "evaluate@r8")
     commit(repo, "r8 run", "dvc.lock", *R8_RESULTS)
     return repo
@@ -80,30 +129,30 @@ def test_metrics_and_params_diff_show_the_change(origin, env, experiment):
     metrics = json.loads(dvc(origin, env, "metrics", "diff", "HEAD~1", "--json"))
     loss = metrics["metrics/r8.json"]["loss"]
     assert loss["old"] != loss["new"]
-    assert loss["old"] == json.loads(
-        subprocess.run(["git", "show", "HEAD~1:metrics/r8.json"], cwd=origin, check=True,
-                       capture_output=True, text=True).stdout)["loss"]
+    assert loss["old"] == json.loads(git(origin, "show", "HEAD~1:metrics/r8.json"))["loss"]
     params = json.loads(dvc(origin, env, "params", "diff", "HEAD~1", "--json"))["params.yaml"]
     assert params["finetune.r8.batch_size"] == {"old": 16, "new": 8, "diff": -8}
     assert params["baseline.r8.ngram_max"] == {"old": 2, "new": 1, "diff": -1}
 
 
-@pytest.fixture(scope="module")
-def clone(origin, experiment, env, remote, tmp_path_factory):
-    """`dvc push --run-cache` from origin, then a fresh `git clone` that `dvc pull`s."""
-    dvc(origin, env, "push", "--run-cache")
-    repo = tmp_path_factory.mktemp("clone") / "rnnlab"
-    subprocess.run(["git", "clone", "-q", str(origin), str(repo)], check=True)
+def push_and_clone(origin: Path, env: dict, name: str, url: str, dest: Path,
+                   **options: str) -> Path:
+    """`dvc push --run-cache` from origin to remote `name`, then a fresh `git clone` that adds
+    the same remote and `dvc pull --run-cache`s from it."""
+    add_remote(origin, env, name, url, **options)
+    dvc(origin, env, "push", "--run-cache", "-r", name)
+    repo = dest / "rnnlab"
+    git(dest, "clone", "-q", str(origin), str(repo))
     git(repo, "config", "user.name", "t")
     git(repo, "config", "user.email", "t@t")
-    use_remote(repo, env, remote)
+    assert dvc(repo, env, "remote", "list") == ""  # .dvc/config.local does not travel by git
+    add_remote(repo, env, name, url, **options)
     # only the r8 chain ran: its outputs (and their inputs' outputs) are all that was pushed
-    dvc(repo, env, "pull", "--run-cache", "--with-deps", "evaluate@r8")
+    dvc(repo, env, "pull", "--run-cache", "-r", name, "--with-deps", "evaluate@r8")
     return repo
 
 
-@pytest.mark.e2e
-def test_fresh_clone_pulls_every_output_and_runs_nothing(clone, env):
+def assert_pulled_everything_and_runs_nothing(clone: Path, env: dict) -> None:
     lock = yaml.safe_load((clone / "dvc.lock").read_text())["stages"]
     outs = [out["path"] for stage in lock.values() for out in stage["outs"]]
     assert {"models/r8", "data/sequences/r8.npz", "models/pretrain/reuters"} <= set(outs)
@@ -112,6 +161,50 @@ def test_fresh_clone_pulls_every_output_and_runs_nothing(clone, env):
     assert dvc(clone, env, "status", "evaluate@r8").strip() == "Data and pipelines are up to date."
     output = dvc(clone, env, "repro", "evaluate@r8")
     assert ran_stages(output) == set() and "is cached" not in output, output
+
+
+@pytest.fixture(scope="module")
+def clone(origin, experiment, env, tmp_path_factory):
+    """Through a remote folder inside the test's temporary folder."""
+    remote = tmp_path_factory.mktemp("remote")
+    return push_and_clone(origin, env, "testremote", str(remote), tmp_path_factory.mktemp("clone"))
+
+
+@pytest.mark.e2e
+def test_fresh_clone_pulls_every_output_and_runs_nothing(clone, env):
+    assert_pulled_everything_and_runs_nothing(clone, env)
+
+
+@pytest.fixture
+def ssh_server(tmp_path):
+    """An sshd of the test's own on 127.0.0.1, stopped at teardown."""
+    if reason := sshd.missing():
+        pytest.skip(f"ssh sharing test: {reason}")
+    if importlib.util.find_spec("dvc_ssh") is None:
+        pytest.skip("ssh sharing test: the dvc-ssh plugin is not installed "
+                    "(pip install -r requirements-dev.txt)")
+    with sshd.serve(tmp_path / "sshd") as server:
+        yield server
+
+
+@pytest.mark.e2e
+def test_push_and_pull_over_ssh_then_the_clone_runs_nothing(origin, experiment, env, ssh_server,
+                                                            tmp_path_factory):
+    """The recipe of docs/sharing.md over a real SSH server: key auth, keyfile set with --local.
+
+    DVC's ssh remote never asks about the server's host key (its sshfs client connects with
+    asyncssh's `known_hosts=None`), so no known_hosts is needed for a run without a prompt.
+    """
+    remote = tmp_path_factory.mktemp("ssh-remote") / "rnnlab-remote"
+    clone = push_and_clone(origin, env, "sshremote", ssh_server.url(remote),
+                           tmp_path_factory.mktemp("ssh-clone"),
+                           keyfile=str(ssh_server.keyfile), timeout="30")
+    assert list((remote / "files" / "md5").iterdir()) and list((remote / "runs").iterdir())
+    accepted = ssh_server.log.read_text().count(f"Accepted publickey for {ssh_server.user} ")
+    assert accepted >= 2, ssh_server.log.read_text()  # the push and the pull came over ssh
+    assert_pulled_everything_and_runs_nothing(clone, env)
+    status = dvc(clone, env, "status", "--cloud", "-r", "sshremote", "--with-deps", "evaluate@r8")
+    assert "in sync" in status, status
 
 
 @pytest.mark.e2e
@@ -126,8 +219,7 @@ def test_run_cache_restores_an_earlier_run_in_the_clone(clone, env):
     # is the first commit's again, and the run-cache has that run
     assert ran_stages(output) == {"params"}, output
     assert "Stage 'baseline@r8' is cached - skipping run" in output
-    first = yaml.safe_load(subprocess.run(["git", "show", "HEAD~1:dvc.lock"], cwd=clone,
-                                          check=True, capture_output=True, text=True).stdout)
+    first = yaml.safe_load(git(clone, "show", "HEAD~1:dvc.lock"))
     md5 = first["stages"]["baseline@r8"]["outs"][0]["md5"]
     assert yaml.safe_load((clone / "dvc.lock").read_text())["stages"]["baseline@r8"]["outs"][0][
         "md5"] == md5
@@ -150,7 +242,5 @@ def test_rerun_from_scratch_in_another_copy_gives_identical_results(clone, env):
             "evaluate@r8"} <= ran_stages(output)
     assert results() == before
     timed = "metrics/pretrain/reuters.json"  # compared above, but for its wall time
-    changed = subprocess.run(["git", "status", "--porcelain",
-                              *(p for p in R8_RESULTS if p != timed)], cwd=clone, check=True,
-                             capture_output=True, text=True).stdout
+    changed = git(clone, "status", "--porcelain", *(p for p in R8_RESULTS if p != timed))
     assert changed == ""
