@@ -8,6 +8,19 @@
     rnnlab score --task sonnets "from fairest creatures"
     rnnlab translate "Eu gosto de ler livros." --beam 5    # --task por_eng by default
     rnnlab export --task imdb     # a SavedModel that reads raw text, in exports/imdb/
+
+Texts come from the arguments, else from --file, else from standard input, one per line: CRLF,
+LF and a lone CR all end a line (in a file and on stdin alike), a UTF-8 byte-order mark at the
+start is dropped, and a file or stdin that is not UTF-8 is refused whole. A text is refused on
+its own if it holds a NUL byte, is blank, or has no word the model knows; the other texts are
+still answered. Standard output keeps one answer per text, in order (score: a block per text),
+a refused text's answer being an empty line; each refused text gets one line on standard error
+naming it ("text 2", "FILE: line 2", "standard input: line 2"), and the exit status is then 1.
+A closed output pipe (rnnlab predict ... | head -1) ends the command quietly, with status 141
+(128 + SIGPIPE, as other commands killed by a closed pipe). --task must name a task of
+params.yaml or a trained model in the models folder. export --out must be a new or empty folder,
+or one that export wrote before (marked by its rnnlab-export.json) holding nothing else; a
+symbolic link or an empty --out is refused.
 """
 
 from __future__ import annotations
@@ -17,63 +30,22 @@ import contextlib
 import gc
 import importlib.abc
 import os
-import re
 import sys
 import tempfile
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
+from rnnlab.cli_input import TextsRefused, check_prompt, check_task, read_texts
 from rnnlab.core import paths
 from rnnlab.core.errors import RnnlabError, UsageError
 
 MODELS_HELP = "folder of trained models (default: models/ of the repository you are in)"
 EXPORTS = Path("exports")  # git-ignored; not under models/, whose task folders DVC owns
-LINE_BREAK = re.compile(r"\r?\n")  # only these end a text: U+2028 and friends stay inside it
+PIPE_CLOSED = 141  # the exit status of a command killed by SIGPIPE: 128 + 13
 # What Keras (and its TensorFlow) imports only to support where installed (scikit-learn, pandas,
 # SciPy sparse, matplotlib): 2-3 s of a cold `rnnlab predict`, and no command uses them.
 KERAS_EXTRAS = frozenset({"sklearn", "pandas", "matplotlib", "scipy"})
-
-
-def split_lines(text: str) -> list[str]:
-    lines = LINE_BREAK.split(text)
-    return lines[:-1] if lines and lines[-1] == "" else lines
-
-
-def read_texts(args: argparse.Namespace) -> list[str]:
-    """Texts from the arguments, else from `--file`, else one per line from standard input."""
-    if args.texts and args.texts != ["-"]:
-        texts = list(args.texts)
-    elif args.file:
-        try:
-            texts = split_lines(Path(args.file).read_text(encoding="utf-8"))
-        except UnicodeDecodeError as err:
-            raise UsageError(f"{args.file}: not UTF-8 text ({err.reason} at byte {err.start})") \
-                from None
-        except OSError as err:
-            raise UsageError(f"{args.file}: {err.strerror}") from err
-    else:
-        data = sys.stdin.buffer.read()
-        try:
-            texts = split_lines(data.decode("utf-8"))
-        except UnicodeDecodeError as err:
-            raise UsageError(f"standard input: not UTF-8 text ({err.reason} at byte "
-                             f"{err.start})") from None
-    if not texts:
-        raise UsageError("no text given (pass it as an argument, with --file, or on stdin)")
-    for number, text in enumerate(texts, 1):
-        check_utf8(text, f"text {number}")
-        if not text.strip():
-            raise UsageError(f"text {number} is empty (expected at least one word)")
-    return texts
-
-
-def check_utf8(text: str, where: str) -> None:
-    """Arguments that were not UTF-8 reach Python as lone surrogates; refuse them plainly."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise UsageError(f"{where} is not UTF-8 text") from None
 
 
 def predict(args: argparse.Namespace) -> None:
@@ -81,19 +53,20 @@ def predict(args: argparse.Namespace) -> None:
 
     if args.top < 1:
         raise UsageError(f"--top must be at least 1, got {args.top}")
-    texts = read_texts(args)
+    check_task(args, "classify")
+    batch = read_texts(args)
+    batch.stop_if_all_refused()
     classifier = Classifier(Path(args.models) / args.task)
-    for number, text in enumerate(texts, 1):
-        if not classifier.vocab.tokenize(text):
-            raise UsageError(f"text {number} has no words after standardization "
-                             f"({text.strip()[:40]!r})")
-    probabilities = classifier.probabilities(texts)
-    names = classifier.label_names
-    for row in probabilities:
+    batch.check_tokens(classifier.vocab, "{name} has no words after standardization ({text!r})")
+    good = batch.good()
+    probabilities = classifier.probabilities([text for _, text in good]) if good else []
+    names, answers = classifier.label_names, {}
+    for (index, _), row in zip(good, probabilities, strict=True):
         top = row.argsort()[::-1][: min(args.top, len(names))]
         if len(names) == 2:
             top = top[:1]
-        print("\t".join(f"{names[i]}\t{row[i]:.4f}" for i in top))
+        answers[index] = "\t".join(f"{names[i]}\t{row[i]:.4f}" for i in top)
+    batch.answer(answers)
 
 
 def generate(args: argparse.Namespace) -> None:
@@ -101,10 +74,11 @@ def generate(args: argparse.Namespace) -> None:
 
     from rnnlab.tasks.lm.generate import Generator
 
-    check_utf8(args.prompt, "the prompt")
+    check_prompt(args.prompt)
     if not math.isfinite(args.temperature):
         raise UsageError(f"temperature must be a finite number ≥ 0 (0: greedy), got "
                          f"{args.temperature}")
+    check_task(args, "lm")
     generator = Generator(Path(args.models) / args.task)
     char_model = generator.vocab.level == "char"
     if (args.words is not None and char_model) or (args.chars is not None and not char_model):
@@ -122,22 +96,23 @@ def score(args: argparse.Namespace) -> None:
     before it (the first given a line start), then the end of the line."""
     from rnnlab.tasks.lm.ngram_eval import load_scorer, score_report
 
-    texts = read_texts(args)
+    check_task(args, "ngram")
+    batch = read_texts(args)
+    batch.stop_if_all_refused()
     model, vocab = load_scorer(Path(args.models) / "ngram" / f"{args.task}.npz")
-    for number, text in enumerate(texts, 1):
-        tokens = vocab.tokenize(text)
-        if not tokens:
-            raise UsageError(f"text {number} has no tokens after standardization")
-        print(score_report(model, vocab, tokens, text))
+    batch.check_tokens(vocab, "{name} has no tokens after standardization")
+    batch.answer({index: score_report(model, vocab, vocab.tokenize(text), text)
+                  for index, text in batch.good()})
 
 
 def translate(args: argparse.Namespace) -> None:
     """One translation per line; decoding settings from `evaluate_translation.<task>`."""
     from rnnlab.core.files import read_json
     from rnnlab.core.params import from_mapping
-    from rnnlab.tasks.translate.decode import Translator
+    from rnnlab.tasks.translate.decode import TranslationInputError, Translator
     from rnnlab.tasks.translate.params import TranslationEvalParams
 
+    check_task(args, "translate")
     path = args.repository / paths.params_entry("evaluate_translation", args.task)
     if not path.is_file():
         raise UsageError(f"{path}: missing (run `dvc repro params` or `dvc pull`)")
@@ -146,18 +121,30 @@ def translate(args: argparse.Namespace) -> None:
     beam = params.beam_width if args.beam is None else args.beam
     if beam < 1:
         raise UsageError(f"--beam must be at least 1, got {beam}")
-    texts = read_texts(args)
+    batch = read_texts(args)
+    batch.stop_if_all_refused()
     translator = Translator(Path(args.models) / args.task)
-    for line in translator.translate(texts, beam, params.length_penalty, params.max_output_len,
-                                     params.max_input_words, params.batch_size):
-        print(line)
+    for index, text in batch.good():
+        try:
+            translator.encode_texts([text], params.max_input_words)
+        except TranslationInputError as err:  # its messages call the one text "text 1"
+            batch.refuse(index, batch.rename(str(err), index))
+    good = batch.good()
+    lines = translator.translate([text for _, text in good], beam, params.length_penalty,
+                                 params.max_output_len, params.max_input_words,
+                                 params.batch_size) if good else []
+    batch.answer({index: line for (index, _), line in zip(good, lines, strict=True)})
 
 
 def export(args: argparse.Namespace) -> None:
     """A classifier as a SavedModel for TensorFlow Serving; prints the folder it wrote."""
     from rnnlab.tasks.classify.export import export_classifier
 
-    out = Path(args.out) if args.out else args.repository / EXPORTS / args.task
+    if args.out == "":
+        raise UsageError("--out is empty (expected a folder; leave --out out for "
+                         f"{EXPORTS / args.task}/ of the repository)")
+    check_task(args, "classify")
+    out = Path.cwd() / args.out if args.out is not None else args.repository / EXPORTS / args.task
     print(export_classifier(Path(args.models) / args.task, out))
 
 
@@ -245,7 +232,7 @@ def quiet_stderr() -> Iterator[None]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             yield
-    except RnnlabError:
+    except (RnnlabError, BrokenPipeError):
         raise
     except BaseException:
         bug = True
@@ -270,6 +257,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     sys.meta_path.insert(0, finder)
     try:
         run_command(argv)
+    except BrokenPipeError:  # the reader of standard output is gone (`| head -1`): end quietly
+        stdout_to_devnull()
+        sys.exit(PIPE_CLOSED)
     finally:
         sys.meta_path.remove(finder)
         gc.set_threshold(*thresholds)
@@ -286,11 +276,31 @@ def run_command(argv: Sequence[str] | None) -> None:
     args.models = here / args.models if args.models else args.repository / paths.MODELS
     if getattr(args, "file", None):
         args.file = str(here / args.file)
+    refused: list[str] = []
     try:
         with quiet_stderr():
             args.run(args)
+    except TextsRefused as err:
+        refused = err.messages
     except RnnlabError as err:
         sys.exit(f"rnnlab {args.command}: error: {str(err).splitlines()[0]}")
+    sys.stdout.flush()  # a closed pipe shows here, as a BrokenPipeError, not at exit
+    for message in refused:
+        print(f"rnnlab {args.command}: error: {message.splitlines()[0]}", file=sys.stderr)
+    if refused:
+        sys.exit(1)
+
+
+def stdout_to_devnull() -> None:
+    """Point standard output's file descriptor at /dev/null, so what is left in its buffer
+    goes nowhere at exit instead of failing again there."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, ValueError, OSError):  # not a real file (a test's capture)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 if __name__ == "__main__":

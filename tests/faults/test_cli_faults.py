@@ -3,10 +3,12 @@ arguments, in --file or on standard input), a folder or a missing file for --fil
 out of range or not numbers for every numeric option, a missing, mis-pointed or wrong-family
 models folder, a damaged decoding-params entry, unknown commands and options.
 
-Each ends as `rnnlab <command>: error: <one line>` (the `SystemExit` code) or as argparse's
-usage error (exit 2), before any Keras model loads (a test fails if one does), and writes
-nothing. The runs happen in a temporary folder made to look like a repository (dvc.yaml and
-params.yaml), so the CLI never reads the real models/ or data/.
+Each ends as `rnnlab <command>: error: <one line>` (the `SystemExit` code), as argparse's
+usage error (exit 2), or, for a text refused on its own, as one such line per refused text on
+standard error, an empty line in its place on standard output and exit status 1; all before any
+Keras model loads (a test fails if one does), and writing nothing. The runs happen in a
+temporary folder made to look like a repository (dvc.yaml and params.yaml), so the CLI never
+reads the real models/ or data/.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ from faultkit import one_line, snapshot
 from rnnlab import cli
 from rnnlab.text.vocab import EOL
 
+# the tasks the CLI knows without a trained model (any other --task is unknown)
+PARAMS = ("train: {imdb: {}}\ntrain_lm: {sonnets: {}}\nngram: {sonnets: {}}\n"
+          "finetune_translation: {por_eng: {}}\n")
 TRANSLATION_EVAL = {"data": "por_eng", "beam_width": 5, "length_penalty": 1.0,
                     "max_output_len": 20, "max_input_words": 30, "batch_size": 500, "samples": 20}
 
@@ -34,7 +39,7 @@ TRANSLATION_EVAL = {"data": "por_eng", "beam_width": 5, "length_penalty": 1.0,
 def repo(in_tmp, monkeypatch) -> Path:
     """An empty repository (the CLI finds it by its dvc.yaml and params.yaml); no model loads."""
     (in_tmp / "dvc.yaml").write_text("stages: {}\n")
-    (in_tmp / "params.yaml").write_text("{}\n")
+    (in_tmp / "params.yaml").write_text(PARAMS)
 
     def load(folder):
         raise AssertionError(f"loaded the Keras model of {folder}")
@@ -91,6 +96,26 @@ def fails(argv: list[str], stdin: bytes | None = None, monkeypatch=None) -> str:
     return message.removeprefix(f"rnnlab {argv[0]}: error: ")
 
 
+def refused(argv: list[str], capsys, stdin: bytes | None = None, monkeypatch=None) -> list[str]:
+    """The texts `rnnlab` refused one by one: exit status 1, an empty line on standard output
+    for each of them, and one error line each on standard error (returned without the prefix);
+    the folder it ran in is left as it was."""
+    before = snapshot(Path.cwd())
+    if stdin is not None:
+        monkeypatch.setattr(sys, "stdin", type("Stdin", (), {"buffer": io.BytesIO(stdin)})())
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as err:
+        cli.main(argv)
+    assert snapshot(Path.cwd()) == before
+    assert err.value.code == 1
+    out, errors = capsys.readouterr()
+    prefix = f"rnnlab {argv[0]}: error: "
+    lines = errors.splitlines()
+    assert lines and all(line.startswith(prefix) for line in lines), errors
+    assert out == "\n" * len(lines), out
+    return [line.removeprefix(prefix) for line in lines]
+
+
 def usage_error(argv: list[str], capsys) -> str:
     """argparse's refusal: exit 2, and its message as the last line of standard error."""
     with pytest.raises(SystemExit) as err:
@@ -105,20 +130,25 @@ def usage_error(argv: list[str], capsys) -> str:
 EMPTY = "is empty (expected at least one word)"
 
 
-@pytest.mark.parametrize("argv, expected", [
-    (["predict", "--task", "imdb", ""], f"text 1 {EMPTY}"),
-    (["predict", "--task", "imdb", "   "], f"text 1 {EMPTY}"),
-    (["predict", "--task", "imdb", "\t\u3000\u00a0"], f"text 1 {EMPTY}"),
-    (["predict", "--task", "imdb", "a good film", ""], f"text 2 {EMPTY}"),
-    (["score", "--task", "sonnets", " "], f"text 1 {EMPTY}"),
-    (["translate", "o gato", "\n"], f"text 2 {EMPTY}"),
-    (["predict", "--task", "imdb", "caf\udce9"], "text 1 is not UTF-8 text"),
-    (["score", "--task", "sonnets", "ok", "\udcff"], "text 2 is not UTF-8 text"),
-    (["generate", "--task", "sonnets", "--prompt", "thy \udcff"], "the prompt is not UTF-8 text"),
-], ids=["empty", "spaces", "unicode-spaces", "second-empty", "score-blank", "translate-newline",
-        "predict-not-utf8", "score-second-not-utf8", "prompt-not-utf8"])
-def test_a_bad_text_argument_is_refused(models, argv, expected):
-    assert fails(argv) == expected
+@pytest.mark.parametrize("argv, expected", [  # every text refused, so no model loads
+    (["predict", "--task", "imdb", ""], [f"text 1 {EMPTY}"]),
+    (["predict", "--task", "imdb", "   "], [f"text 1 {EMPTY}"]),
+    (["predict", "--task", "imdb", "\t\u3000\u00a0"], [f"text 1 {EMPTY}"]),
+    (["predict", "--task", "imdb", "\n", ""], [f"text 1 {EMPTY}", f"text 2 {EMPTY}"]),
+    (["score", "--task", "sonnets", " "], [f"text 1 {EMPTY}"]),
+    (["translate", "\t", "\n"], [f"text 1 {EMPTY}", f"text 2 {EMPTY}"]),
+    (["predict", "--task", "imdb", "caf\udce9"], ["text 1 is not UTF-8 text"]),
+    (["score", "--task", "sonnets", " ", "\udcff"], [f"text 1 {EMPTY}",
+                                                     "text 2 is not UTF-8 text"]),
+], ids=["empty", "spaces", "unicode-spaces", "two-empty", "score-blank", "translate-blank",
+        "predict-not-utf8", "score-second-not-utf8"])
+def test_a_bad_text_argument_is_refused(models, capsys, argv, expected):
+    assert refused(argv, capsys) == expected
+
+
+def test_a_prompt_that_is_not_utf8_is_refused(models):
+    assert fails(["generate", "--task", "sonnets", "--prompt", "thy \udcff"]) == (
+        "the prompt is not UTF-8 text")
 
 
 @pytest.mark.parametrize("content, expected", [
@@ -126,15 +156,23 @@ def test_a_bad_text_argument_is_refused(models, argv, expected):
     (b"a good film\nand \xe9 then\n", "{path}: not UTF-8 text (invalid continuation byte at "
                                       "byte 16)"),
     (b"", "no text given (pass it as an argument, with --file, or on stdin)"),
-    (b"\n\n", f"text 1 {EMPTY}"),
-    (b"a good film\r\n\r\na bad one\r\n", f"text 2 {EMPTY}"),
-    (b"a good film\n \t \n", f"text 2 {EMPTY}"),
-], ids=["not-utf8", "not-utf8-on-line-2", "empty", "blank-lines", "crlf-blank-line",
-        "whitespace-line"])
+], ids=["not-utf8", "not-utf8-on-line-2", "empty"])
 def test_a_bad_texts_file_is_refused(models, content, expected):
     (models.parent / "texts.txt").write_bytes(content)
     message = fails(["predict", "--task", "imdb", "--file", "texts.txt"])
     assert message == expected.format(path=models.parent / "texts.txt")
+
+
+@pytest.mark.parametrize("content, lines", [
+    (b"\n\n", [1, 2]),
+    (b" \r\n\r\n\t\r\n", [1, 2, 3]),
+    (b"\xef\xbb\xbf\n \t \n", [1, 2]),
+], ids=["blank-lines", "crlf-blank-lines", "bom-whitespace-lines"])
+def test_each_blank_line_of_a_texts_file_is_refused(models, capsys, content, lines):
+    (models.parent / "texts.txt").write_bytes(content)
+    path = models.parent / "texts.txt"
+    assert refused(["predict", "--task", "imdb", "--file", "texts.txt"], capsys) == [
+        f"{path}: line {line} {EMPTY}" for line in lines]
 
 
 @pytest.mark.parametrize("command", ["predict", "score", "translate"])
@@ -152,18 +190,22 @@ def test_a_file_option_that_is_not_a_file_is_named(models, command, kind, reason
 @pytest.mark.parametrize("stdin, expected", [
     (b"", "no text given (pass it as an argument, with --file, or on stdin)"),
     (b"\xff\xfe", "standard input: not UTF-8 text (invalid start byte at byte 0)"),
-    (b"a good film\n\n", f"text 2 {EMPTY}"),
-], ids=["empty", "not-utf8", "blank-line"])
+], ids=["empty", "not-utf8"])
 def test_bad_standard_input_is_refused(models, monkeypatch, stdin, expected):
     assert fails(["predict", "--task", "imdb", "-"], stdin, monkeypatch) == expected
 
 
-def test_a_text_with_no_word_the_model_reads_is_refused(models):
-    assert fails(["predict", "--task", "imdb", "good", "!!! ... ???"]) == (
-        "text 2 has no words after standardization ('!!! ... ???')")
+def test_a_blank_line_of_standard_input_is_refused(models, capsys, monkeypatch):
+    assert refused(["predict", "--task", "imdb", "-"], capsys, b" \n\r", monkeypatch) == [
+        f"standard input: line 1 {EMPTY}", f"standard input: line 2 {EMPTY}"]
 
 
-def test_a_sentence_with_no_token_to_score_is_refused(models):
+def test_a_text_with_no_word_the_model_reads_is_refused(models, capsys):
+    assert refused(["predict", "--task", "imdb", "!!! ... ???"], capsys) == [
+        "text 1 has no words after standardization ('!!! ... ???')"]
+
+
+def test_a_sentence_with_no_token_to_score_is_refused(models, capsys):
     from rnnlab.tasks.lm.ngram_eval import save_scorer
     from rnnlab.tasks.lm.params import NgramParams
     from rnnlab.text.vocab import build_vocab
@@ -174,8 +216,11 @@ def test_a_sentence_with_no_token_to_score_is_refused(models):
                          score_smoothing="add_k")
     (models / "ngram").mkdir()
     save_scorer(models / "ngram" / "sonnets.npz", ids, words, params)
-    assert fails(["score", "--task", "sonnets", "thy love", "?!"]) == (
-        "text 2 has no tokens after standardization")
+    with pytest.raises(SystemExit) as err:
+        cli.main(["score", "--task", "sonnets", "thy love", "?!"])
+    out, errors = capsys.readouterr()
+    assert err.value.code == 1 and out.startswith("thy love\tlog P = ") and out.endswith("\n\n")
+    assert errors == "rnnlab score: error: text 2 has no tokens after standardization\n"
 
 
 def test_a_prompt_of_unknown_words_only_is_refused(models):
@@ -251,14 +296,18 @@ def test_an_option_that_is_not_a_number_is_a_usage_error(models, capsys, argv, e
     (["predict", "--task", "imdb", "a film"], "models/imdb/model.keras"),
     (["generate", "--task", "sonnets"], "models/sonnets/model.keras"),
     (["translate", "o gato"], "models/por_eng/model.keras"),
-    (["predict", "--task", "nosuch", "a film"], "models/nosuch/model.keras"),
-], ids=["predict", "generate", "translate", "unknown-task"])
+], ids=["predict", "generate", "translate"])
 def test_a_missing_model_says_how_to_get_it(repo, argv, missing):
     entry = repo / "data" / "params" / "evaluate_translation" / "por_eng.json"
     entry.parent.mkdir(parents=True)
     entry.write_text(json.dumps(TRANSLATION_EVAL))
     assert fails(argv) == (f"{repo / missing}: no trained model (run `dvc repro` or `dvc pull` "
                            "first)")
+
+
+def test_an_unknown_task_is_named_with_the_known_ones(repo):
+    assert fails(["predict", "--task", "nosuch", "a film"]) == (
+        "--task: unknown task 'nosuch' (expected one of the classification tasks: imdb)")
 
 
 def test_a_missing_ngram_model_says_how_to_get_it(repo):
@@ -348,6 +397,7 @@ def test_the_command_prints_one_line_and_nothing_else(models, args, expected):
     entry.write_text(json.dumps(TRANSLATION_EVAL))
     before = snapshot(repo)
     result = rnnlab(repo, *args)
-    assert result.returncode == 1 and result.stdout == ""
+    assert result.returncode == 1  # a refused text keeps its (empty) line on standard output
+    assert result.stdout == ("\n" if args[-1] == "  " else "")
     assert one_line(result.stderr) == expected.format(repo=repo)
     assert snapshot(repo) == before

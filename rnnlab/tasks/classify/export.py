@@ -11,10 +11,16 @@ It returns `probabilities` (float32, [batch, classes]) and `label` (the likelies
 A text's answer does not depend on the rest of the request, as in `rnnlab predict`: a masked
 model's batch is padded to its own longest row (the mask hides the padding), and a model that
 reads its padding (`mask_zero: false`, or a conv front) gets every row padded to `maxlen`.
+
+The target folder is written whole, and only where nothing of the user's can be lost: a new or
+empty folder, or one this export wrote before (marked by its `rnnlab-export.json`) that holds
+nothing but what an export writes. A symbolic link is refused, not followed or replaced. Every
+check runs before TensorFlow is imported, so a refusal takes a moment.
 """
 
 from __future__ import annotations
 
+import json
 import string
 import sys
 from pathlib import Path
@@ -31,6 +37,9 @@ if TYPE_CHECKING:
     import tensorflow as tf
 
 ENDPOINT = "serve"
+MARKER = "rnnlab-export.json"  # written into every export: the folder is export's to replace
+# what an export folder holds: Keras's SavedModel (TensorFlow adds fingerprint.pb) and the marker
+EXPORT_FILES = frozenset({"saved_model.pb", "fingerprint.pb", "variables", "assets", MARKER})
 # Characters each `standardize` mode turns into spaces (after lower-casing, if it lower-cases).
 FILTERS = {"keras": KERAS_FILTERS, "lower_strip_punctuation": string.punctuation, "lower": "",
            "none": ""}
@@ -127,24 +136,40 @@ def serving_function(classifier: Classifier, table: tf.lookup.StaticHashTable) -
 
 
 def check_target(out: Path, model_dir: Path) -> None:
-    """`out` is replaced whole, so it must be a SavedModel already or not hold anything, and
-    never sit inside the model folder (a DVC output, which the export would change)."""
+    """`out` is replaced whole, so it must be new, an empty folder, or an earlier export (its
+    marker, and nothing an export does not write); never a symbolic link, nor inside the model
+    folder (a DVC output, which the export would change)."""
+    if out.is_symlink():
+        raise DataError(f"{out}: a symbolic link; export neither follows nor replaces one "
+                        "(give the folder it points to, or a new folder)")
+    for parent in reversed(out.parents):
+        if parent.exists() and not parent.is_dir():
+            raise DataError(f"{parent}: is a file, expected a folder (remove it, then run again)")
     if out.resolve().is_relative_to(model_dir.resolve()):
         raise DataError(f"{out}: inside the model folder {model_dir}; export somewhere else")
-    if out.is_file() or (out.is_dir() and any(out.iterdir())
-                         and not (out / "saved_model.pb").is_file()):
-        raise DataError(f"{out}: exists and is not a SavedModel; it would be replaced")
+    if out.exists() and not out.is_dir():
+        raise DataError(f"{out}: exists and is not a SavedModel folder but a file; it would be "
+                        "replaced (expected a new or empty folder, or an earlier export)")
+    names = sorted(path.name for path in out.iterdir()) if out.is_dir() else []
+    if names and MARKER not in names:
+        raise DataError(f"{out}: exists and is not a SavedModel that rnnlab export wrote (no "
+                        f"{MARKER}); it would be replaced (expected a new or empty folder)")
+    foreign = [name for name in names if name not in EXPORT_FILES]
+    if foreign:
+        raise DataError(f"{out}: holds {foreign[0]!r}, which export did not write; replacing "
+                        "the folder would lose it (move it away, or export elsewhere)")
 
 
 def export_classifier(model_dir: Path, out: Path) -> Path:
     """Write the SavedModel of models/<task>/ to `out` at once: a temporary folder beside it
-    that replaces it only when the whole SavedModel is written."""
-    import keras
-    import tensorflow as tf
-
+    that replaces it only when the whole SavedModel is written. Refusals come first, before
+    TensorFlow is imported."""
     classifier = Classifier(model_dir)
     check_exportable(classifier)
     check_target(out, model_dir)
+    import keras
+    import tensorflow as tf
+
     table = vocab_table(classifier.vocab)
     archive = keras.export.ExportArchive()
     archive.track(classifier.model)
@@ -153,4 +178,7 @@ def export_classifier(model_dir: Path, out: Path) -> Path:
                          input_signature=[tf.TensorSpec([None], tf.string, name="texts")])
     with atomic_dir(out) as tmp:
         archive.write_out(str(tmp), verbose=False)
+        marker = {"written_by": "rnnlab export", "task": model_dir.name,
+                  "model": str(model_dir.resolve())}
+        (tmp / MARKER).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
     return out
