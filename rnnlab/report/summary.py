@@ -118,11 +118,11 @@ def headline_rows(params: Params) -> list[list[str]]:
     """One row per task: its headline metric, the recurrent model's value in bold (the cell a
     reader and the README check look at first), the classical baseline's beside it."""
     rows = []
-    for task in params.get("evaluate", {}):
+    for task in sorted(params.get("evaluate", {})):  # one order, however params were read
         m = read_json(paths.metrics(task))
         rows.append([task, "test accuracy", f"**{m['accuracy']:.4f}**",
                      f"{m['baseline_accuracy']:.4f}", "TF-IDF + linear SVM"])
-    for task in params.get("evaluate_lm", {}):
+    for task in sorted(params.get("evaluate_lm", {})):
         m = read_json(paths.metrics(task))
         smoothing = {"kneser_ney": "Kneser-Ney", "add_k": "add-k"}.get(m["ngram_smoothing"],
                                                                         m["ngram_smoothing"])
@@ -133,7 +133,7 @@ def headline_rows(params: Params) -> list[list[str]]:
         else:
             rows.append([task, f"{m['split']} nats per character",
                          f"**{m['val_loss_nats']:.4f}**", f"{m['ngram_val_loss_nats']:.4f}", ngram])
-    for task in params.get("evaluate_translation", {}):
+    for task in sorted(params.get("evaluate_translation", {})):
         m = read_json(paths.metrics(task))
         rows.append([task, "test BLEU", f"**{m['bleu']:.2f}**", f"{m['baseline_bleu']:.2f}",
                      "retrieval (most shared words)"])
