@@ -1,4 +1,5 @@
-"""Which schema checks each params.yaml section, and the rules that join two sections.
+"""Which schema checks each params.yaml section, the rules that join two sections, and how an
+entry extends a shared block.
 
 The `params` stage checks every entry with these before anything else runs, and writes each one
 resolved (defaults filled in) to data/params/<section>/<name>.json for its stage to read.
@@ -6,11 +7,16 @@ resolved (defaults filled in) to data/params/<section>/<name>.json for its stage
 
 from __future__ import annotations
 
+import copy
+import json
 import re
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from rnnlab.core.errors import ParamsError
-from rnnlab.core.params import Schema, check_params, read_yaml
+from rnnlab.core.params import Schema, check_params, read_yaml, resolved
 from rnnlab.corpora.download import DownloadParams
 from rnnlab.corpora.registry import prepare_schema
 from rnnlab.report.figures import FiguresParams
@@ -64,15 +70,24 @@ SECTIONS: dict[str, Schema] = {
 }
 
 
-SHARED = "shared"  # blocks the entries merge (`<<: *name`); no stage reads the section itself
+SHARED = "shared"  # blocks the entries extend; no stage reads the section itself
+EXTENDS = "extends"  # `extends: <block>`: the block's keys, then the entry's own over them
 ENTRY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")  # a file name and a DVC stage name
+# The keys dvc.yaml interpolates from each entry (`${item.corpus}`). DVC's foreach sees the entry
+# as written, not resolved, so an entry writes these itself (test_stage_deps checks the list).
+FOREACH_KEYS = {"prepare": ("corpus",), "pretrain": ("pool",), "finetune": ("pretrained",),
+                "finetune_lm": ("pretrained",), "train_translation": ("data",),
+                "finetune_translation": ("data", "pretrained"), "evaluate_translation": ("data",)}
+# Every entry as its stage runs it, for `dvc params diff` and `dvc exp show` (dvc.yaml's `params`)
+RESOLVED_FILE = Path("params.resolved.yaml")
 
 
 def load_all_params(path: Path = PARAMS_FILE) -> dict[str, dict]:
     """Every entry of params.yaml checked: `{section: {name: dataclass}}`."""
-    params = read_yaml(path)
-    if isinstance(params, dict) and not isinstance(params.pop(SHARED, {}), dict):
-        raise ParamsError(f"{path}: {SHARED}: expected a mapping of blocks to merge")
+    refuse_anchors(path)
+    params = resolve_params(read_yaml(path), path)
+    if isinstance(params, dict):
+        params.pop(SHARED, None)
     for section, entries in params.items() if isinstance(params, dict) else ():
         for name in entries if isinstance(entries, dict) else ():
             if not isinstance(name, str) or not ENTRY_NAME.fullmatch(name):
@@ -81,6 +96,115 @@ def load_all_params(path: Path = PARAMS_FILE) -> dict[str, dict]:
     checked = check_params(params, SECTIONS, path)
     check_across(checked, path)
     return checked
+
+
+def refuse_anchors(path: Path) -> None:
+    """One line for an anchor, an alias or a merge key, found in the parser's events before
+    anything is built from them (a billion-laughs file costs nothing): `dvc exp run -S` would
+    write every merged value out in full, so a block is shared with `extends` instead."""
+    try:
+        events = yaml.parse(path.read_text(encoding="utf-8"),
+                            Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        stack: list[list] = []  # each open collection: [a mapping?, nodes seen, key or index]
+        for event in events:
+            if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                stack.pop()
+                continue
+            if not isinstance(event, yaml.NodeEvent):
+                continue
+            top = stack[-1] if stack else None
+            is_key = top is not None and top[0] and top[1] % 2 == 0
+            if top is not None:
+                if is_key:
+                    top[2] = None  # at a key, the place is the mapping's own
+                elif not top[0]:
+                    top[2] = top[1]  # a sequence's item: its index
+                top[1] += 1
+            at = ".".join(str(place) for *_, place in stack if place is not None)
+            if isinstance(event, yaml.AliasEvent):
+                _refuse(path, at, f"alias *{event.anchor}", event)
+            if event.anchor is not None:
+                _refuse(path, at, f"anchor &{event.anchor}", event)
+            if is_key and isinstance(event, yaml.ScalarEvent):
+                if event.value == "<<" and event.implicit[0]:  # plain, so YAML's merge key
+                    _refuse(path, at, "merge key <<", event)
+                top[2] = event.value
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                stack.append([isinstance(event, yaml.MappingStartEvent), 0, None])
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return  # read_yaml names the problem
+
+
+def _refuse(path: Path, at: str, what: str, event: yaml.Event) -> None:
+    raise ParamsError(f"{path}: {at or 'top level'}: {what} (line {event.start_mark.line + 1}); "
+                      f"expected no anchors, aliases or merge keys (a block in {SHARED} and "
+                      f"`{EXTENDS}: <block>` share values)")
+
+
+def resolve_params(params: Any, where: Path = PARAMS_FILE) -> Any:
+    """`params` as read, with each `extends` resolved: the block's keys (its own `extends`
+    resolved first), then the entry's over them, key by key. `shared` comes back with every block
+    resolved. Anything but a mapping of mappings is left as it is for check_params to name."""
+    if not isinstance(params, dict):
+        return params
+    shared = params.get(SHARED, {})
+    if not isinstance(shared, dict):
+        raise ParamsError(f"{where}: {SHARED}: expected a mapping of blocks to extend")
+    blocks: dict[str, dict] = {}
+
+    def block(name: str, at: str, chain: tuple[str, ...]) -> dict:
+        if name in chain:
+            cycle = " -> ".join((*chain, name))
+            raise ParamsError(f"{where}: {at}.{EXTENDS}: {cycle} is a cycle; expected a block "
+                              "that does not extend itself")
+        if name not in shared:
+            raise ParamsError(f"{where}: {at}.{EXTENDS}: no {SHARED} block {name!r} (expected "
+                              f"one of: {', '.join(map(str, shared)) or 'none'})")
+        if name not in blocks:
+            if not isinstance(shared[name], dict):
+                raise ParamsError(f"{where}: {SHARED}.{name}: expected a mapping of keys, got "
+                                  f"{type(shared[name]).__name__}")
+            blocks[name] = flat(shared[name], f"{SHARED}.{name}", (*chain, name))
+        return blocks[name]
+
+    def flat(entry: Any, at: str, chain: tuple[str, ...] = ()) -> Any:
+        if not isinstance(entry, dict) or EXTENDS not in entry:
+            return entry
+        parent = entry[EXTENDS]
+        if not isinstance(parent, str):
+            raise ParamsError(f"{where}: {at}.{EXTENDS}: expected the name of a {SHARED} block, "
+                              f"got {parent!r}")
+        return {**block(parent, at, chain), **{k: v for k, v in entry.items() if k != EXTENDS}}
+
+    for name in shared:
+        block(name, f"{SHARED}.{name}", ())
+    out: dict[str, Any] = {}
+    if SHARED in params:  # each block and entry its own copy, so a YAML dump has no anchors
+        out[SHARED] = {name: copy.deepcopy(blocks[name]) for name in shared}
+    for section, entries in params.items():
+        if section == SHARED or not isinstance(entries, dict):
+            out.setdefault(section, entries)
+            continue
+        out[section] = {name: copy.deepcopy(flat(entry, f"{section}.{name}"))
+                        for name, entry in entries.items()}
+        for name, entry in entries.items():
+            for key in FOREACH_KEYS.get(section, ()) if isinstance(entry, dict) else ():
+                if key not in entry and key in out[section][name]:
+                    raise ParamsError(f"{where}: {section}.{name}.{key}: inherited from "
+                                      f"{SHARED}.{entry[EXTENDS]}; expected in the entry itself "
+                                      f"(dvc.yaml reads ${{item.{key}}} from it as written)")
+    return out
+
+
+def resolved_yaml(checked: dict[str, dict]) -> str:
+    """RESOLVED_FILE's text: every entry as its stage runs it (defaults filled in), sorted, so
+    equal params give equal bytes."""
+    data = {section: {name: resolved(entry) for name, entry in entries.items()}
+            for section, entries in checked.items()}
+    data = json.loads(json.dumps(data))  # the values data/params/ holds, as plain YAML types
+    return ("# Written by the params stage from params.yaml (do not edit): each entry as its "
+            "stage\n# runs it, for `dvc params diff` and `dvc exp show`.\n"
+            + yaml.safe_dump(data, sort_keys=True, allow_unicode=True, width=100))
 
 
 def check_across(checked: dict[str, dict], where: Path) -> None:

@@ -25,3 +25,13 @@ def env(tmp_path_factory):
     bin_dir = str(Path(sys.executable).parent)
     return os.environ | {"RNNLAB_MIRROR": str(mirror), "PATH": bin_dir + os.pathsep +
                          os.environ["PATH"], "TF_CPP_MIN_LOG_LEVEL": "2", "DVC_NO_ANALYTICS": "1"}
+
+
+def real_params(path: Path = ROOT / "params.yaml") -> dict:
+    """params.yaml with every `extends` resolved, as the params stage reads it: each entry's
+    values in effect, and `shared` with each block resolved (no stage reads it). Tests read the
+    real values only through this; `yaml.safe_load` would give an entry's own keys alone."""
+    from rnnlab.core.params import read_yaml
+    from rnnlab.sections import resolve_params
+
+    return resolve_params(read_yaml(path), path)

@@ -1,3 +1,4 @@
+import copy
 import dataclasses
 import json
 import os
@@ -7,18 +8,18 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, real_params
 
 from rnnlab.core.errors import DataError, ParamsError
 from rnnlab.core.params import from_mapping, load_entry, resolved, schema_of
 from rnnlab.corpora.download import DownloadParams
-from rnnlab.sections import SECTIONS, load_all_params
+from rnnlab.sections import RESOLVED_FILE, SECTIONS, load_all_params, resolved_yaml
 from rnnlab.tasks.classify.params import TrainParams
 
 
 def test_every_entry_of_the_real_params_file_is_valid():
     params = load_all_params(ROOT / "params.yaml")
-    raw = yaml.safe_load((ROOT / "params.yaml").read_text())
+    raw = real_params()
     assert set(params) == set(SECTIONS) == set(raw) - {"shared"}  # shared: blocks, no stage
     for section, schema in SECTIONS.items():
         assert set(params[section]) == set(raw[section])
@@ -31,6 +32,14 @@ def test_every_entry_of_the_real_params_file_is_valid():
             assert from_mapping(cls, written, "here") == (hook() if callable(hook) else entry)
 
 
+def test_the_committed_resolved_file_is_what_the_params_stage_writes():
+    """params.resolved.yaml (git-tracked; `dvc params diff` and `dvc exp show` read it) is in
+    step with params.yaml: run `dvc repro params` after editing params.yaml."""
+    text = resolved_yaml(load_all_params(ROOT / "params.yaml"))
+    assert (ROOT / RESOLVED_FILE).read_text(encoding="utf-8") == text
+    assert yaml.safe_load(text)["train"]["r8"]["units"] == 64  # inherited from shared
+
+
 def run_params_stage(folder: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(ROOT / "stages" / "params.py"), "all"],
                           cwd=folder, capture_output=True, text=True,
@@ -38,8 +47,9 @@ def run_params_stage(folder: Path) -> subprocess.CompletedProcess:
 
 
 def test_params_stage_writes_each_entry_and_only_the_changed_one_changes(tmp_path):
-    params = yaml.safe_load((ROOT / "params.yaml").read_text())
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    params = real_params()
+    text = (ROOT / "params.yaml").read_text(encoding="utf-8")
+    (tmp_path / "params.yaml").write_text(text, encoding="utf-8")
     assert run_params_stage(tmp_path).returncode == 0
     files = {p: p.read_bytes() for p in (tmp_path / "data" / "params").rglob("*.json")}
     assert len(files) == sum(len(entries) for section, entries in params.items()
@@ -49,18 +59,21 @@ def test_params_stage_writes_each_entry_and_only_the_changed_one_changes(tmp_pat
     for path in files:
         section, name = path.parent.name, path.stem
         assert json.loads(path.read_text()) == resolved(checked[section][name]), path
-    imdb = tmp_path / "data" / "params" / "train" / "imdb.json"
+    r8 = tmp_path / "data" / "params" / "train" / "r8.json"
 
-    params["train"]["imdb"]["units"] = 7
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    # the block train.r8 extends (r52, reuters46 and imdb write their own units)
+    assert text.count("\n    units: 64\n") == 1 and params["shared"]["reuters_train"]["units"] == 64
+    (tmp_path / "params.yaml").write_text(text.replace("\n    units: 64\n", "\n    units: 7\n"))
     assert run_params_stage(tmp_path).returncode == 0
     changed = [p for p, data in files.items() if p.read_bytes() != data]
-    assert changed == [imdb] and json.loads(imdb.read_text())["units"] == 7
+    assert changed == [r8] and json.loads(r8.read_text())["units"] == 7
+    everything = yaml.safe_load((tmp_path / RESOLVED_FILE).read_text())
+    assert everything["train"]["r8"] == json.loads(r8.read_text())
 
 
 def test_params_stage_refuses_an_unknown_section_in_one_line(tmp_path):
-    params = yaml.safe_load((ROOT / "params.yaml").read_text())
-    params["trian"] = params["train"]
+    params = real_params()
+    params["trian"] = copy.deepcopy(params["train"])
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     result = run_params_stage(tmp_path)
     assert result.returncode == 1
@@ -71,7 +84,7 @@ def test_params_stage_refuses_an_unknown_section_in_one_line(tmp_path):
 
 
 def imdb_train():
-    return dict(yaml.safe_load((ROOT / "params.yaml").read_text())["train"]["imdb"])
+    return dict(real_params()["train"]["imdb"])
 
 
 def test_unknown_key_is_refused_with_its_name():

@@ -5,8 +5,7 @@ import json
 
 import numpy as np
 import pytest
-import yaml
-from conftest import ROOT
+from conftest import real_params
 
 from rnnlab.core.errors import DataError
 from rnnlab.core.params import from_mapping
@@ -43,7 +42,7 @@ def model_folder(folder, labels, standardize, sequences, **train):
     from rnnlab.core.model_folder import save_model_folder
     from rnnlab.tasks.classify.model import build_classifier
 
-    base = yaml.safe_load((ROOT / "params.yaml").read_text())["train"]["imdb"]
+    base = real_params()["train"]["imdb"]
     params = from_mapping(TrainParams, base | {"embedding": "learned", "embedding_dim": 6,
                                                "units": 5} | train, "test")
     vocab = build_vocab(texts(40, 8, seed=1), "word", standardize, max_tokens=16)

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
-from conftest import ROOT
+from conftest import real_params as resolved_params
 
 from rnnlab.core.errors import DataError, ParamsError
 from rnnlab.core.params import check_params, from_mapping
@@ -16,7 +15,7 @@ from rnnlab.text.vocab import EOL, Vocab
 
 
 def real_params() -> dict:
-    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params = resolved_params()
     params.pop("shared")
     return params
 

@@ -2,8 +2,7 @@ import dataclasses
 
 import numpy as np
 import pytest
-import yaml
-from conftest import ROOT
+from conftest import ROOT, real_params
 
 from rnnlab.core.errors import ParamsError
 from rnnlab.core.params import from_mapping
@@ -13,7 +12,7 @@ from rnnlab.tasks.classify.params import TrainParams
 def params(**overrides) -> TrainParams:
     """train.imdb with a small learned embedding; `key=None` drops a key that no longer applies
     (as `key: null` does in params.yaml), e.g. `embedding_dim=None` for a GloVe embedding."""
-    base = yaml.safe_load((ROOT / "params.yaml").read_text())["train"]["imdb"]
+    base = real_params()["train"]["imdb"]
     small = {"units": 4, "embedding_dim": 4, "embedding": "learned", "mask_zero": True}
     return from_mapping(TrainParams, base | small | overrides, "test")
 

@@ -1,22 +1,22 @@
-"""The params schema: ranges, keys that apply only sometimes, merge keys, duplicate keys, rules
-across sections, and what the params stage writes (each entry resolved)."""
+"""The params schema: ranges, keys that apply only sometimes, shared blocks (`extends`),
+duplicate keys, rules across sections, and what the params stage writes (each entry resolved)."""
 
 import dataclasses
 
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, real_params
 
 from rnnlab.core.errors import ParamsError
 from rnnlab.core.params import from_mapping, read_yaml, resolved
-from rnnlab.sections import load_all_params
+from rnnlab.sections import load_all_params, resolve_params
 from rnnlab.tasks.classify.params import TrainParams
 from rnnlab.tasks.lm.params import LMSequencesParams
 from rnnlab.text.vocab import VocabParams
 
 
 def real(section: str, name: str) -> dict:
-    return dict(yaml.safe_load((ROOT / "params.yaml").read_text())[section][name])
+    return dict(real_params()[section][name])
 
 
 def train(**changes) -> dict:
@@ -71,7 +71,7 @@ def test_a_key_that_applies_is_required_or_takes_its_default():
 
 
 def test_null_on_a_sometimes_key_means_not_set():
-    """How a merged entry drops a key it inherits: `{<<: *attention_model, attention: null}`."""
+    """How an entry drops a key it inherits: `{extends: translator, attention: null}`."""
     entry = from_mapping(TrainParams, train(embedding_dim=None), "here")
     assert entry.embedding_dim is None and "embedding_dim" not in resolved(entry)
 
@@ -106,10 +106,22 @@ def test_duplicate_keys_are_refused_naming_the_line(tmp_path):
         read_yaml(path)
 
 
-def test_merge_keys_give_each_entry_its_own_values(tmp_path):
-    path = tmp_path / "params.yaml"
-    path.write_text("a:\n  x: &base {p: 1, q: 2}\n  y: {<<: *base, q: 3}\n")
-    assert read_yaml(path) == {"a": {"x": {"p": 1, "q": 2}, "y": {"p": 1, "q": 3}}}
+def test_extends_gives_each_entry_its_own_values():
+    """The block's keys, then the entry's own over them, key by key: a list or a mapping is
+    replaced whole, not merged; a block may extend another; the input is left as it was."""
+    raw = {"shared": {"base": {"p": 1, "q": [1, 2], "r": {"s": 1}},
+                      "more": {"extends": "base", "q": [3], "t": None}},
+           "a": {"x": {"extends": "base"}, "y": {"extends": "more", "r": {"u": 2}, "p": 0},
+                 "z": {"p": 5}}}
+    before = repr(raw)
+    assert resolve_params(raw) == {
+        "shared": {"base": {"p": 1, "q": [1, 2], "r": {"s": 1}},
+                   "more": {"p": 1, "q": [3], "r": {"s": 1}, "t": None}},
+        "a": {"x": {"p": 1, "q": [1, 2], "r": {"s": 1}},
+              "y": {"p": 0, "q": [3], "r": {"u": 2}, "t": None}, "z": {"p": 5}}}
+    assert repr(raw) == before
+    # what is not a mapping of mappings is left for check_params to name
+    assert resolve_params([1]) == [1] and resolve_params({"vocab": 3}) == {"vocab": 3}
 
 
 @pytest.mark.parametrize("text, message", [
@@ -140,7 +152,7 @@ def test_prepare_entries_are_checked_by_their_corpus_schema(tmp_path):
 
 
 def test_rules_across_sections(tmp_path):
-    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params = real_params()
     path = tmp_path / "params.yaml"
     window = params["evaluate_lm"]["sonnets"].pop("eval_window")
     path.write_text(yaml.safe_dump(params))
@@ -157,20 +169,24 @@ def test_rules_across_sections(tmp_path):
 
 def test_shared_blocks_are_no_stage_but_must_be_a_mapping(tmp_path):
     path = tmp_path / "params.yaml"
-    path.write_text("shared:\n  v: &v {level: word, standardize: keras, max_tokens: 9, "
-                    "min_freq: 1}\nvocab:\n  a: {<<: *v}\n  b: {<<: *v, min_freq: 2}\n")
+    path.write_text("shared:\n  v: {level: word, standardize: keras, max_tokens: 9, "
+                    "min_freq: 1}\nvocab:\n  a: {extends: v}\n  b: {extends: v, min_freq: 2}\n")
     entries = load_all_params(path)
     assert set(entries) == {"vocab"} and entries["vocab"]["b"].min_freq == 2
+    assert entries["vocab"]["a"].min_freq == 1
     path.write_text("shared: [1, 2]\nvocab:\n  a: {level: word}\n")
-    with pytest.raises(ParamsError, match=r"shared: expected a mapping of blocks to merge"):
+    with pytest.raises(ParamsError, match=r"shared: expected a mapping of blocks to extend$"):
+        load_all_params(path)
+    path.write_text("shared: {v: 3}\nvocab:\n  a: {level: word}\n")
+    with pytest.raises(ParamsError, match=r"shared.v: expected a mapping of keys, got int$"):
         load_all_params(path)
 
 
-def test_the_real_file_shares_its_blocks_and_stays_short():
+def test_the_real_file_shares_its_blocks():
     text = (ROOT / "params.yaml").read_text()
-    assert text.count("<<: *") >= 20 and len(text.splitlines()) <= 300
+    assert text.count("extends: ") >= 30
     entries = load_all_params(ROOT / "params.yaml")
     wide = entries["train"]["reuters46"]  # one block, written once, and its own overrides
     narrow = dataclasses.replace(wide, units=64, dropout=0.0, embedding_dropout=0.0)
     assert narrow == entries["train"]["r8"]
-    assert entries["train"]["imdb"].pooling == "concat"  # a merged entry's own override
+    assert entries["train"]["imdb"].pooling == "concat"  # an entry's own override

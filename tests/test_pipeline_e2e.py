@@ -137,6 +137,8 @@ def test_changing_a_train_param_reruns_only_train_and_evaluate(repo, env, first_
                                                    "summary", "figures@r52"}
     assert json.loads((repo / "data" / "params" / "train" / "r52.json").read_text())[
         "units"] == 6
+    assert yaml.safe_load((repo / "params.resolved.yaml").read_text())["train"]["r52"][
+        "units"] == 6  # what `dvc params diff` and `dvc exp show` list
 
 
 def test_a_mistyped_param_fails_in_one_line_and_writes_nothing(repo, env, first_run):

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from conftest import ROOT
+from conftest import real_params as resolved_params
 
 from rnnlab.core.errors import DataError, ParamsError
 from rnnlab.core.params import check_params, from_mapping
@@ -25,7 +25,7 @@ MIRROR = ROOT.parent / "shared" / "datasets" / "reuters21578_files.tar.gz"
 
 def real_params() -> dict:
     """The real params, with the documented Reuters fine-tuning (shared blocks) switched on."""
-    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params = resolved_params()
     params["pretrain"]["reuters"] = dict(params["shared"]["reuters_pretrain"])
     params["finetune"]["r8"] = dict(params["shared"]["reuters_finetune"])
     del params["train"]["r8"]

@@ -24,8 +24,8 @@ from conftest import ROOT
 from tinyrepo import DVC, make_tiny_repo, ran_stages
 
 # Tracked results that a stage of the r8 chain writes (cache: false, kept in git).
-R8_RESULTS = ["metrics/r8.json", "metrics/samples/r8.md", "metrics/pretrain/reuters.json",
-              "plots/pretrain/reuters",
+R8_RESULTS = ["params.resolved.yaml", "metrics/r8.json", "metrics/samples/r8.md",
+              "metrics/pretrain/reuters.json", "plots/pretrain/reuters",
               "plots/train/r8", "plots/eval/r8"]
 TIMEOUT = 1800  # seconds for one command: the tiny r8 chain takes minutes on 2 busy cores
 
@@ -223,7 +223,7 @@ def test_run_cache_restores_an_earlier_run_in_the_clone(clone, env):
     md5 = first["stages"]["baseline@r8"]["outs"][0]["md5"]
     assert yaml.safe_load((clone / "dvc.lock").read_text())["stages"]["baseline@r8"]["outs"][0][
         "md5"] == md5
-    git(clone, "checkout", "--", "params.yaml", "dvc.lock")
+    git(clone, "checkout", "--", "params.yaml", "params.resolved.yaml", "dvc.lock")
     dvc(clone, env, "checkout", "--with-deps", "evaluate@r8")
 
 

@@ -126,3 +126,19 @@ def test_the_package_layers_point_downwards():
             assert rank.get(target, 3) <= layer, f"{path.relative_to(ROOT)} imports {name}"
             if parts[0] == "tasks":
                 assert target != "corpora", f"{path.relative_to(ROOT)} imports {name}"
+
+
+def test_the_keys_dvc_yaml_reads_from_an_entry_are_the_ones_it_must_write():
+    """DVC's foreach interpolates `${item.<key>}` from each entry as written, not resolved: the
+    params stage refuses an entry that inherits such a key (rnnlab.sections.FOREACH_KEYS)."""
+    from rnnlab.sections import FOREACH_KEYS
+
+    stages = yaml.safe_load((ROOT / "dvc.yaml").read_text(encoding="utf-8"))["stages"]
+    read = {}
+    for stage in stages.values():
+        if "foreach" in stage:
+            section = re.fullmatch(r"\$\{(\w+)\}", stage["foreach"]).group(1)
+            keys = set(re.findall(r"\$\{item\.(\w+)\}", yaml.safe_dump(stage["do"])))
+            if keys:
+                read[section] = keys
+    assert read == {section: set(keys) for section, keys in FOREACH_KEYS.items()}

@@ -6,6 +6,7 @@ Shared by the end-to-end tests (`test_pipeline_e2e.py`) and the sharing tests
 
 from __future__ import annotations
 
+import copy
 import re
 import shutil
 import subprocess
@@ -13,6 +14,9 @@ import sys
 from pathlib import Path
 
 import yaml
+from conftest import real_params
+
+from rnnlab.sections import RESOLVED_FILE, load_all_params, resolved_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 DVC = str(Path(sys.executable).parent / "dvc")
@@ -48,21 +52,22 @@ TINY = {
 
 def tiny_params() -> dict:
     """The real params with the TINY values, each set where the entry has that key (a windows
-    recipe's `step` does not apply to a prefixes entry, and is not added to one)."""
-    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    recipe's `step` does not apply to a prefixes entry, and is not added to one). Every value is
+    its entry's own copy, so the YAML written has no anchors (the params stage refuses them)."""
+    params = real_params()  # each entry's values in effect: the tiny file has no `extends`
     params["download"]["glove"]["member_sha256"] = None  # the fake GloVe is not the real one
     if "reuters" not in params["pretrain"]:  # the documented Reuters fine-tuning, tested too
-        params["pretrain"]["reuters"] = dict(params["shared"]["reuters_pretrain"])
+        params["pretrain"]["reuters"] = copy.deepcopy(params["shared"]["reuters_pretrain"])
         params["finetune"] = {**(params["finetune"] or {}),
-                              "r8": dict(params["shared"]["reuters_finetune"])}
+                              "r8": copy.deepcopy(params["shared"]["reuters_finetune"])}
         del params["train"]["r8"]
     if "por_eng_basic" not in params["train_translation"]:  # the documented course translator
         params["train_translation"] = {**(params["train_translation"] or {}), "por_eng_basic":
-                                       dict(params["shared"]["translator_basic"])}
-        params["evaluate_translation"]["por_eng_basic"] = dict(params["shared"]["decode"])
+                                       copy.deepcopy(params["shared"]["translator_basic"])}
+        params["evaluate_translation"]["por_eng_basic"] = copy.deepcopy(params["shared"]["decode"])
     for stage, overrides in TINY.items():
         for entry in params[stage].values():
-            entry.update({k: v for k, v in overrides.items() if k in entry})
+            entry.update({k: copy.deepcopy(v) for k, v in overrides.items() if k in entry})
     return params
 
 
@@ -87,6 +92,8 @@ def make_tiny_repo(repo: Path) -> Path:
     """The repository copied to `repo` with the tiny params, committed in a new git repo."""
     copy_repository(repo)
     (repo / "params.yaml").write_text(yaml.safe_dump(tiny_params(), sort_keys=False))
+    # as the params stage writes it, so a repro leaves git clean
+    (repo / RESOLVED_FILE).write_text(resolved_yaml(load_all_params(repo / "params.yaml")))
     git(repo, "init", "-q")
     git(repo, "config", "user.name", "t")
     git(repo, "config", "user.email", "t@t")

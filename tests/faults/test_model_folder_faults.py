@@ -17,8 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
-from conftest import ROOT
+from conftest import real_params
 from faultkit import snapshot
 
 from rnnlab.core.errors import DataError, ParamsError
@@ -31,8 +30,7 @@ from rnnlab.text.vocab import EOL
 
 WORDS = {"level": "word", "standardize": "keras", "index_word": ["", "[UNK]", EOL, "thy", "love"]}
 PAIRS = {"level": "word", "standardize": "keras", "index_word": ["", "[UNK]", START, END, "cat"]}
-TRANSLATOR_PARAMS = yaml.safe_load((ROOT / "params.yaml").read_text())["finetune_translation"][
-    "por_eng"]
+TRANSLATOR_PARAMS = real_params()["finetune_translation"]["por_eng"]
 META = {
     "classify": {"family": "classify", "task": "imdb", "label_names": ["neg", "pos"],
                  "maxlen": 10, "padding": "pre", "truncating": "pre", "unknown": "oov"},

@@ -1,10 +1,11 @@
 """Faults in params.yaml: every bounded number out of range, wrong types, missing, unknown and
-duplicate keys, keys that do not apply, merge keys, empty or invalid YAML; and the `params`
-stage, which must fail with one line and leave data/params as it was.
+duplicate keys, keys that do not apply, broken `extends` (unknown block, cycle, not a name, an
+inherited key dvc.yaml reads), anchors, aliases and merge keys, empty or invalid YAML; and the
+`params` stage, which must fail with one line and leave data/params as it was.
 
-Each case writes a params file into a temporary folder (the real params.yaml, one value
-changed; or a single real entry, where only its own section matters) and reads it with
-`load_all_params`, as the `params` stage does.
+Each case writes a params file into a temporary folder (the real params.yaml, its entries
+resolved and one value changed; or a single real entry, where only its own section matters) and
+reads it with `load_all_params`, as the `params` stage does.
 """
 
 from __future__ import annotations
@@ -17,20 +18,22 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import typing
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, real_params
 from faultkit import leftovers, one_line, snapshot
 
 from rnnlab.core.errors import ParamsError
-from rnnlab.core.params import from_mapping, resolved
+from rnnlab.core.params import from_mapping, read_yaml, resolved
 from rnnlab.sections import SECTIONS, load_all_params
 from rnnlab.tasks.classify.params import TrainParams
 
-REAL = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
+REAL = real_params()  # every entry's values in effect (and `shared`, each block resolved)
+RAW = read_yaml(ROOT / "params.yaml")  # as written: entries `extends` the shared blocks
 CHECKED = load_all_params(ROOT / "params.yaml")
 SIGNS = {"ge": "≥", "gt": ">", "le": "≤", "lt": "<"}
 
@@ -64,9 +67,16 @@ def with_changes(entry: dict, values: dict) -> dict:
     return entry
 
 
+class Unaliased(yaml.SafeDumper):
+    """A value two entries share is written out twice, never as an anchor (refused)."""
+
+    def ignore_aliases(self, data) -> bool:
+        return True
+
+
 def write_params(folder: Path, params: dict) -> Path:
     path = folder / "params.yaml"
-    path.write_text(yaml.safe_dump(params, sort_keys=False, allow_unicode=True),
+    path.write_text(yaml.dump(params, Dumper=Unaliased, sort_keys=False, allow_unicode=True),
                     encoding="utf-8")
     return path
 
@@ -443,8 +453,9 @@ def test_a_key_that_applies_and_has_no_default_is_required(tmp_path, section, na
 @pytest.mark.parametrize("text, message", [
     ("train:\n  r8: {units: 1, units: 2}\n", "duplicate key 'units'"),
     ("train:\n  r8:\n    units: 1\n    units: 2\n", "duplicate key 'units'"),
-    ("vocab:\n  imdb: &w {level: word}\n  imdb: *w\n", "duplicate key 'imdb'"),
-], ids=["in-a-flow-entry", "in-a-block-entry", "an-entry-twice"])
+    ("vocab:\n  imdb: {level: word}\n  imdb: {level: char}\n", "duplicate key 'imdb'"),
+    ("shared:\n  w: {level: word}\n  w: {level: char}\nvocab: {}\n", "duplicate key 'w'"),
+], ids=["in-a-flow-entry", "in-a-block-entry", "an-entry-twice", "a-block-twice"])
 def test_a_duplicate_key_is_refused_naming_its_line(tmp_path, text, message):
     path = tmp_path / "params.yaml"
     path.write_text(text)
@@ -463,48 +474,120 @@ def test_a_section_repeated_at_the_end_of_the_real_file_is_refused(tmp_path):
         load_all_params(path)
 
 
-# ------------------------------------------------------------------ merge keys
+# ------------------------------------------------------------------ shared blocks (`extends`)
 
 
-def merged(tail: str) -> str:
-    """The real `shared` blocks and `train` section, with `tail` replacing its last entry."""
-    text = (ROOT / "params.yaml").read_text(encoding="utf-8")
-    shared = text[text.index("shared:\n"): text.index("\ndownload:")]
-    start, end = text.index("\ntrain:"), text.index("\nfinetune:")
-    block = text[start:end]
-    cut = block.index("  imdb: {<<: *reuters_train")
-    return shared + block[:cut] + tail + "\n"
+def extended(**entries) -> dict:
+    """The real `shared` blocks and `train` section as written, with `entries` replacing or
+    adding train entries (`...`: the entry removed)."""
+    train = {k: v for k, v in {**RAW["train"], **entries}.items() if v is not ...}
+    return {"shared": copy.deepcopy(RAW["shared"]), "train": copy.deepcopy(train)}
 
 
-def test_a_merged_entry_cannot_drop_a_key_that_always_applies(tmp_path):
+def test_an_entry_cannot_drop_an_inherited_key_that_always_applies(tmp_path):
     """`key: null` drops only a key that applies sometimes; `units` always does."""
-    path = tmp_path / "params.yaml"
-    path.write_text(merged("  imdb: {<<: *reuters_train, units: null}"), encoding="utf-8")
-    with pytest.raises(ParamsError, match=r"train.imdb.units: expected int, got None$"):
-        load_all_params(path)
+    params = extended(imdb={"extends": "reuters_train", "units": None})
+    assert load_error(tmp_path, params) == "train.imdb.units: expected int, got None"
 
 
-def test_a_merged_key_that_stops_applying_is_refused_until_set_to_null(tmp_path):
-    path = tmp_path / "params.yaml"
-    path.write_text(merged("  imdb: {<<: *reuters_train, bucketing: false}"), encoding="utf-8")
-    with pytest.raises(ParamsError, match=r"train.imdb.bucket_span: does not apply to this "
-                                          r"entry \(bucketing: true only\); remove it$"):
-        load_all_params(path)
-    path.write_text(merged("  imdb: {<<: *reuters_train, bucketing: false, bucket_span: null}"),
-                    encoding="utf-8")
-    entry = load_all_params(path)["train"]["imdb"]
+def test_an_inherited_key_that_stops_applying_is_refused_until_set_to_null(tmp_path):
+    params = extended(imdb={"extends": "reuters_train", "bucketing": False})
+    assert load_error(tmp_path, params) == ("train.imdb.bucket_span: does not apply to this "
+                                            "entry (bucketing: true only); remove it")
+    params["train"]["imdb"]["bucket_span"] = None
+    entry = load_all_params(write_params(tmp_path, params))["train"]["imdb"]
     assert "bucket_span" not in resolved(entry) and entry.units == 64
 
 
-@pytest.mark.parametrize("tail, message", [
-    ("  imdb: {<<: *nosuch_anchor}", "found undefined alias 'nosuch_anchor'"),
-    ("  imdb: {<<: [1, 2]}", "expected a mapping for merging, but found scalar"),
-    ("  imdb: {<<: *reuters_train, units: 8, units: 9}", "duplicate key 'units'"),
-], ids=["undefined-alias", "merge-of-a-list-of-numbers", "duplicate-beside-a-merge"])
-def test_a_broken_merge_is_invalid_yaml(tmp_path, tail, message):
+def test_a_block_that_extends_a_block_is_resolved_first(tmp_path):
+    """shared.wide extends reuters_train; the entry's own keys win over both."""
+    params = extended(imdb={"extends": "wide", "dropout": 0.1})
+    params["shared"]["wide"] = {"extends": "reuters_train", "units": 96, "dropout": 0.4}
+    entry = load_all_params(write_params(tmp_path, params))["train"]["imdb"]
+    assert (entry.units, entry.dropout, entry.cell) == (96, 0.1, "gru")
+
+
+BLOCKS = ", ".join(RAW["shared"])
+
+
+def cyclic(*pairs: tuple[str, str]) -> dict:
+    params = extended(imdb={"extends": pairs[0][0]})
+    params["shared"] |= {name: {"extends": parent, "units": 8} for name, parent in pairs}
+    return params
+
+
+@pytest.mark.parametrize("params, message", [
+    pytest.param(extended(imdb={"extends": "reuters_trian", "units": 8}),
+                 f"train.imdb.extends: no shared block 'reuters_trian' (expected one of: "
+                 f"{BLOCKS})", id="unknown-block"),
+    pytest.param(cyclic(("a", "b"), ("b", "a")),
+                 "shared.b.extends: a -> b -> a is a cycle; expected a block that does not "
+                 "extend itself", id="cycle"),
+    pytest.param(cyclic(("a", "a")),
+                 "shared.a.extends: a -> a is a cycle; expected a block that does not extend "
+                 "itself", id="extends-itself"),
+    pytest.param(extended(imdb={"extends": ["reuters_train", "svm"]}),
+                 "train.imdb.extends: expected the name of a shared block, got "
+                 "['reuters_train', 'svm']", id="a-list"),
+    pytest.param(extended(imdb={"extends": None, "units": 8}),
+                 "train.imdb.extends: expected the name of a shared block, got None",
+                 id="null"),
+    pytest.param({**extended(), "shared": {**RAW["shared"], "reuters_train": [1, 2]}},
+                 "shared.reuters_train: expected a mapping of keys, got list",
+                 id="block-not-a-mapping"),
+    pytest.param({**RAW, "prepare": {**RAW["prepare"], "r8": {"extends": "reuters",
+                                                              "scheme": "r8"}}},
+                 "prepare.r8.corpus: inherited from shared.reuters; expected in the entry "
+                 "itself (dvc.yaml reads ${item.corpus} from it as written)",
+                 id="inherited-foreach-key"),
+    pytest.param({**RAW, "evaluate_translation": {"por_eng": {"extends": "decode"}}},
+                 "evaluate_translation.por_eng.data: inherited from shared.decode; expected "
+                 "in the entry itself (dvc.yaml reads ${item.data} from it as written)",
+                 id="inherited-foreach-key-data"),
+])
+def test_a_broken_extends_is_one_line_naming_the_entry(tmp_path, params, message):
+    assert load_error(tmp_path, params) == message
+
+
+def billion_laughs(levels: int = 9) -> str:
+    """The YAML bomb: nine aliases of nine aliases of ... `lol`, 9**9 strings once expanded."""
+    lines = ['l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 9)}]" for n in range(1, levels)]
+    return "\n".join(lines) + "\n"
+
+
+ANCHORS = [
+    pytest.param("shared:\n  w: &w {level: word}\nvocab:\n  imdb: {extends: w}\n",
+                 "shared.w: anchor &w (line 2)", id="anchor"),
+    pytest.param("vocab:\n  imdb: {level: word}\n  r8: *w\n", "vocab.r8: alias *w (line 3)",
+                 id="alias"),
+    pytest.param("vocab:\n  imdb: {<<: {level: word, min_freq: 1}, standardize: keras}\n",
+                 "vocab.imdb: merge key << (line 2)", id="merge-key"),
+    pytest.param("vocab:\n  imdb:\n    level: word\n    prompts: [a, *p]\n",
+                 "vocab.imdb.prompts.1: alias *p (line 4)", id="alias-in-a-list"),
+    pytest.param(billion_laughs(), "l0: anchor &l0 (line 1)", id="alias-bomb"),
+]
+REFUSAL = "; expected no anchors, aliases or merge keys (a block in shared and `extends: " \
+          "<block>` share values)"
+
+
+@pytest.mark.parametrize("text, message", ANCHORS)
+def test_anchors_aliases_and_merge_keys_are_refused_in_one_line(tmp_path, text, message):
+    """DVC's `-S` would write every merged value out in full: shared blocks use `extends`."""
     path = tmp_path / "params.yaml"
-    path.write_text(merged(tail), encoding="utf-8")
-    with pytest.raises(ParamsError, match=rf"params.yaml: not valid YAML \(.*{message}"):
+    path.write_text(text)
+    started = time.perf_counter()
+    with pytest.raises(ParamsError) as err:
+        load_all_params(path)
+    assert time.perf_counter() - started < 1  # the bomb too: refused before it is built
+    assert str(err.value) == f"{path}: {message}{REFUSAL}"
+
+
+def test_a_quoted_merge_key_is_a_plain_key(tmp_path):
+    """Only a plain `<<` is YAML's merge key; quoted, it is a key like any other (unknown)."""
+    path = tmp_path / "params.yaml"
+    path.write_text("vocab:\n  imdb: {'<<': {level: word}, level: word}\n")
+    with pytest.raises(ParamsError, match=r"vocab.imdb.<<: unknown key"):
         load_all_params(path)
 
 
@@ -637,3 +720,37 @@ def test_a_file_where_the_params_folder_goes_is_one_line(tmp_path):
     assert one_line(result.stderr) == ("params all: error: data/params: is a file, expected a "
                                        "folder (remove it, then run again)")
     assert (tmp_path / "data" / "params").read_text() == "not a folder"  # a user's file: kept
+
+
+@pytest.mark.parametrize("content, message", [
+    pytest.param(extended(imdb={"extends": "reuters_trian"}),
+                 f"train.imdb.extends: no shared block 'reuters_trian' (expected one of: "
+                 f"{BLOCKS})", id="unknown-block"),
+    pytest.param(cyclic(("a", "b"), ("b", "a")),
+                 "shared.b.extends: a -> b -> a is a cycle; expected a block that does not "
+                 "extend itself", id="cycle"),
+    pytest.param(extended(imdb={"extends": 3}),
+                 "train.imdb.extends: expected the name of a shared block, got 3",
+                 id="not-a-name"),
+    pytest.param({**RAW, "pretrain": {**RAW["pretrain"], "reuters": {
+        "extends": "reuters_pretrain"}}},
+                 "pretrain.reuters.pool: inherited from shared.reuters_pretrain; expected in "
+                 "the entry itself (dvc.yaml reads ${item.pool} from it as written)",
+                 id="inherited-foreach-key"),
+    pytest.param("shared:\n  w: &w {level: word}\nvocab:\n  imdb: {extends: w}\n",
+                 "shared.w: anchor &w (line 2)" + REFUSAL, id="anchor"),
+    pytest.param("vocab:\n  imdb: {level: word}\n  r8: *w\n",
+                 "vocab.r8: alias *w (line 3)" + REFUSAL, id="alias"),
+    pytest.param("vocab:\n  imdb: {<<: {level: word}, standardize: keras}\n",
+                 "vocab.imdb: merge key << (line 2)" + REFUSAL, id="merge-key"),
+    pytest.param(billion_laughs(), "l0: anchor &l0 (line 1)" + REFUSAL, id="alias-bomb"),
+])
+def test_the_params_stage_refuses_broken_sharing_in_one_line(tmp_path, content, message):
+    if isinstance(content, str):
+        (tmp_path / "params.yaml").write_text(content)
+    else:
+        write_params(tmp_path, content)
+    result = run_stage(tmp_path)
+    assert result.returncode == 1
+    assert one_line(result.stderr) == f"params all: error: params.yaml: {message}"
+    assert not (tmp_path / "data").exists() and not (tmp_path / "params.resolved.yaml").exists()
