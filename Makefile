@@ -47,3 +47,13 @@ test: setup
 
 lint: setup
 	ruff check .
+
+# `dvc exp show` of the values in effect that differ between experiments (params.resolved.yaml's
+# columns; DVC names a column `file:key` only where two files have the key) and each task's
+# headline metric. Dropped: params.yaml as written (its own columns, `shared.*`, `*.extends`),
+# every dep (paths), GloVe and pretraining metrics, the other metrics, Created/State/Executor.
+HEADLINE := accuracy|perplexity|val_loss_nats|bleu
+exps: setup
+	dvc exp show --only-changed --drop '^params\.yaml(:|$$)|^shared\.|\.extends$$' \
+	  --drop '^[^:]*/[^:]*$$|^metrics/(glove|pretrain)/|^metrics/[^:]+:(?!($(HEADLINE))$$)' \
+	  --drop '^(?!(Experiment|$(HEADLINE))$$)[^.:/]*$$'
