@@ -16,7 +16,7 @@ STAMP := $(VENV)/.installed
 OTHER := $(VENV)/.installed-gpu
 endif
 
-.PHONY: setup repro test lint bench
+.PHONY: setup repro test test-fast lint exps bench
 
 setup: $(STAMP)
 
@@ -45,15 +45,17 @@ test: setup
 	ruff check .
 	pytest -q
 
+# The unit and fault tests without the end-to-end `dvc repro` runs (marker `e2e`): for the
+# edit-test loop. `make test` stays the full suite, and what CI runs.
+test-fast: setup
+	ruff check .
+	pytest -q -m "not e2e"
+
 lint: setup
 	ruff check .
 
-# `dvc exp show` of the values in effect that differ between experiments (params.resolved.yaml's
-# columns; DVC names a column `file:key` only where two files have the key) and each task's
-# headline metric. Dropped: params.yaml as written (its own columns, `shared.*`, `*.extends`),
-# every dep (paths), GloVe and pretraining metrics, the other metrics, Created/State/Executor.
-HEADLINE := accuracy|perplexity|val_loss_nats|bleu
+# The experiments table: one row per revision and experiment, the values in effect that differ
+# between them (params.resolved.yaml) and each task's headline metric, under the task's name;
+# transposed when wider than the terminal. Extra flags go to `dvc exp show` (EXPS="-n 3").
 exps: setup
-	dvc exp show --only-changed --drop '^params\.yaml(:|$$)|^shared\.|\.extends$$' \
-	  --drop '^[^:]*/[^:]*$$|^metrics/(glove|pretrain)/|^metrics/[^:]+:(?!($(HEADLINE))$$)' \
-	  --drop '^(?!(Experiment|$(HEADLINE))$$)[^.:/]*$$'
+	python -m rnnlab.report.exps $(EXPS)
