@@ -45,11 +45,12 @@ test: setup
 	ruff check .
 	pytest -q
 
-# The unit and fault tests without the end-to-end `dvc repro` runs (marker `e2e`): for the
-# edit-test loop. `make test` stays the full suite, and what CI runs.
+# The unit and fault tests without the end-to-end `dvc repro` runs (marker `e2e`) and the
+# trainings in subprocesses (marker `slow`): for the edit-test loop. `make test` stays the full
+# suite, and what CI runs.
 test-fast: setup
 	ruff check .
-	pytest -q -m "not e2e"
+	pytest -q -m "not e2e and not slow"
 
 lint: setup
 	ruff check .

@@ -69,6 +69,7 @@ def predictions(model) -> np.ndarray:
         return np.asarray(model.predict(tiny.data()[0], verbose=0))
 
 
+@pytest.mark.slow
 def test_two_workers_train_like_one_process(tmp_path):
     import keras
     import tensorflow as tf

@@ -64,6 +64,7 @@ def test_file_missing_from_sha256sums_is_refused(mirror, tmp_path):
         fetch_corpus("corpus", params(), tmp_path / "out", tmp_path / "dl")
 
 
+@pytest.mark.slow
 def test_no_mirror_and_no_network_says_what_to_set(tmp_path, monkeypatch):
     monkeypatch.setenv("RNNLAB_MIRROR", str(tmp_path))  # an empty mirror
     (tmp_path / "SHA256SUMS").write_text("")

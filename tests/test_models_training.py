@@ -70,12 +70,11 @@ def test_builder_makes_each_cell_direction_and_pooling(cell, bidirectional, pool
     rng = np.random.default_rng(0)  # weights far from Keras's small initial ones
     model.set_weights([rng.normal(0, 1.0, w.shape).astype(w.dtype) for w in model.get_weights()])
     x = np.array([[2, 3, 4, 0], [7, 7, 1, 0]])
-    out = model.predict(x, verbose=0)
+    out = np.asarray(model(x, training=False))  # eager: no graph traced for 24 models
     # the output is the sigmoid of one dense unit over the features below it, computed by hand
     # from the layer's own weights: a softmax over one unit (always 1), a missing activation or
     # a layer fed the wrong tensor all give other numbers
-    features = keras.Model(model.input, model.get_layer("probability").input).predict(x,
-                                                                                      verbose=0)
+    features = np.asarray(keras.Model(model.input, model.get_layer("probability").input)(x))
     kernel, bias = model.get_layer("probability").get_weights()
     width = 4 * (2 if bidirectional else 1) * (3 if pooling == "concat" else 1)
     assert features.shape == (2, width) and kernel.shape[1] == 1
@@ -100,6 +99,7 @@ def test_softmax_head_for_many_classes_and_glove_freezing():
         build_classifier(params(embedding="glove_frozen", embedding_dim=None), 40, 2, glove)
 
 
+@pytest.mark.slow
 def test_training_is_deterministic_from_the_seed(tmp_path):
     from rnnlab.tasks import fit
     from rnnlab.tasks.classify import data, model
@@ -172,6 +172,7 @@ def test_balanced_class_weights():
     assert weights == {0: 4 / 6, 1: 2.0, 2: 1.0}
 
 
+@pytest.mark.slow
 def test_two_identical_trainings_save_identical_model_files(tmp_path):
     """Keras writes memory addresses as `shared_object_id`; the saved zip must not carry them,
     or DVC sees a new model after every retrain with nothing changed."""

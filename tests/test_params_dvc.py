@@ -23,6 +23,8 @@ from conftest import ROOT, real_params
 from rnnlab.core.params import read_yaml
 from rnnlab.sections import RESOLVED_FILE, resolve_params
 
+pytestmark = pytest.mark.slow  # real `dvc exp run`s: not in `make test-fast`
+
 DVC = str(Path(sys.executable).parent / "dvc")
 STAGE = """stages:
   resolve:

@@ -71,6 +71,7 @@ def uninterrupted(tmp_path_factory):
     return folder
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kill_after", [1, 3])  # in the frozen phase's end, and later
 def test_a_killed_training_resumes_to_the_same_weights(uninterrupted, tmp_path, kill_after):
     killed = train(tmp_path, kill_after)

@@ -251,6 +251,7 @@ def test_beam_of_one_is_greedy_and_wider_beams_stay_bounded(tmp_path):
                                                              "[UNK]"))
 
 
+@pytest.mark.slow
 def test_trained_toy_translator_translates_its_training_sentences(tmp_path):
     params = train_params(embedding_dim=16, units=16)
     save_toy_model(tmp_path, params, train_epochs=6, repeats=60)  # 270 steps of 8
