@@ -40,6 +40,8 @@ from rnnlab.cli_input import TextsRefused, check_prompt, check_task, read_texts
 from rnnlab.core import paths
 from rnnlab.core.errors import RnnlabError, UsageError
 
+# generate prints its text at the end, a step per token: these bound a call to minutes on a CPU
+MAX_WORDS, MAX_CHARS = 10_000, 50_000
 MODELS_HELP = "folder of trained models (default: models/ of the repository you are in)"
 EXPORTS = Path("exports")  # git-ignored; not under models/, whose task folders DVC owns
 PIPE_CLOSED = 141  # the exit status of a command killed by SIGPIPE: 128 + 13
@@ -84,9 +86,10 @@ def generate(args: argparse.Namespace) -> None:
     if (args.words is not None and char_model) or (args.chars is not None and not char_model):
         unit = "characters: use --chars" if char_model else "words: use --words"
         raise UsageError(f"{args.task} generates {unit}")
-    length = args.chars if char_model else args.words
-    if length is not None and length < 1:
-        raise UsageError(f"--{'chars' if char_model else 'words'} must be at least 1, got {length}")
+    length, most = (args.chars, MAX_CHARS) if char_model else (args.words, MAX_WORDS)
+    if length is not None and not 1 <= length <= most:
+        raise UsageError(f"--{'chars' if char_model else 'words'} must be from 1 to {most:,}, "
+                         f"got {length}")
     length = length if length is not None else (200 if char_model else 20)
     print(generator.generate(args.prompt, length, args.temperature, args.top_k, args.seed))
 
@@ -175,8 +178,10 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--task", required=True, help="language-model task (e.g. sonnets)")
     g.add_argument("--prompt", default="",
                    help="text to continue (empty: start a new line); unknown words read as [UNK]")
-    g.add_argument("--words", type=int, help="words to generate (word models; default 20)")
-    g.add_argument("--chars", type=int, help="characters to generate (character models; 200)")
+    g.add_argument("--words", type=int, help="words to generate (word models; default 20, "
+                   f"at most {MAX_WORDS:,})")
+    g.add_argument("--chars", type=int, help="characters to generate (character models; 200, "
+                   f"at most {MAX_CHARS:,})")
     g.add_argument("--temperature", type=float, default=0.8, help="0: greedy (default 0.8)")
     g.add_argument("--top-k", type=int, default=0, help="sample among the k likeliest (0: all)")
     g.add_argument("--seed", type=int, default=1, help="same seed and arguments, same text")

@@ -256,9 +256,13 @@ def test_an_out_of_range_option_is_refused_before_the_model_loads(models, argv, 
     (["generate", "--task", "sonnets", "--words", "0"], "--words", "0"),
     (["generate", "--task", "sonnets", "--words", "-1"], "--words", "-1"),
     (["generate", "--task", "sheldon", "--chars", "0"], "--chars", "0"),
-], ids=["words-0", "words-minus-1", "chars-0"])
-def test_a_length_below_one_names_its_option(models, argv, option, value):
-    assert fails(argv) == f"{option} must be at least 1, got {value}"
+    (["generate", "--task", "sonnets", "--words", "10001"], "--words", "10001"),
+    (["generate", "--task", "sonnets", "--words", "1000000000"], "--words", "1000000000"),
+    (["generate", "--task", "sheldon", "--chars", "50001"], "--chars", "50001"),
+], ids=["words-0", "words-minus-1", "chars-0", "words-over", "words-billion", "chars-over"])
+def test_a_length_out_of_range_names_its_option_and_range(models, argv, option, value):
+    most = "10,000" if option == "--words" else "50,000"
+    assert fails(argv) == f"{option} must be from 1 to {most}, got {value}"
 
 
 @pytest.mark.parametrize("value", ["nan", "inf"])
