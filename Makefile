@@ -16,7 +16,7 @@ STAMP := $(VENV)/.installed
 OTHER := $(VENV)/.installed-gpu
 endif
 
-.PHONY: setup repro test test-fast lint exps bench
+.PHONY: setup repro test test-fast lint exps plots bench
 
 setup: $(STAMP)
 
@@ -60,3 +60,9 @@ lint: setup
 # transposed when wider than the terminal. Extra flags go to `dvc exp show` (EXPS="-n 3").
 exps: setup
 	python -m rnnlab.report.exps $(EXPS)
+
+# Every plot of dvc.yaml in one page that renders offline (vega inline, see
+# rnnlab/report/plots_page.py), after checking that page; `dvc plots diff main` works the same.
+plots: setup
+	python -m rnnlab.report.plots_page check
+	dvc plots show

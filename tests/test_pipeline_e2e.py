@@ -79,6 +79,17 @@ def test_metrics_show_lists_the_task(repo, env, first_run):
     assert "imdb.json" in json.dumps(shown)
 
 
+def test_plots_show_renders_offline_with_titles_and_epochs(repo, env, first_run, tmp_path):
+    """`dvc plots show` writes a page that carries vega itself (no CDN), with every plot of
+    dvc.yaml titled by task and the curves' x axis in epochs."""
+    dvc(repo, env, "plots", "show", "-o", str(tmp_path))
+    page = (tmp_path / "index.html").read_text()
+    assert "cdn.jsdelivr" not in page and "<!-- vega-embed 6.18.2 -->" in page
+    assert '"text": "imdb: loss per epoch (training, validation)"' in page
+    assert '"text": "r52: confusion matrix, test split"' in page
+    assert '"labelExpr": "datum.value + 1"' in page and '"title": "epoch"' in page
+
+
 def test_predict_cli_uses_the_trained_model(repo, env, first_run):
     rnnlab = str(Path(sys.executable).parent / "rnnlab")
     result = subprocess.run([rnnlab, "predict", "--task", "imdb", "great wonderful superb film",
