@@ -27,19 +27,21 @@ T = TypeVar("T")
 Schema = type | Callable[[Any, str], type]  # a dataclass, or a choice of one by the entry's values
 
 
-def value(default: Any = dataclasses.MISSING, *, ge: float | None = None,
+def value(default: Any = dataclasses.MISSING, *, help: str = "", ge: float | None = None,
           gt: float | None = None, le: float | None = None, lt: float | None = None) -> Any:
-    """A field with bounds (each number, or each element of a list, must satisfy them)."""
+    """A field with its help text and bounds (each number, or each element of a list, must
+    satisfy them); `docs/params.md` is generated from the help."""
     bounds = {k: v for k, v in (("ge", ge), ("gt", gt), ("le", le), ("lt", lt)) if v is not None}
-    return dataclasses.field(default=default, metadata={"bounds": bounds})
+    return dataclasses.field(default=default, metadata={"bounds": bounds, "help": help})
 
 
-def only(when: Callable[[Any], bool], reason: str, default: Any = dataclasses.MISSING,
-         **bounds: float) -> Any:
+def only(when: Callable[[Any], bool], reason: str, default: Any = dataclasses.MISSING, *,
+         help: str = "", **bounds: float) -> Any:
     """A field that applies only `when(entry)` holds: then it is required (or takes `default`);
     otherwise giving it is an error (`reason` says when it applies), so nothing is ignored."""
     return dataclasses.field(default=None, metadata={"when": when, "reason": reason,
-                                                     "fallback": default, "bounds": bounds})
+                                                     "fallback": default, "bounds": bounds,
+                                                     "help": help})
 
 
 def read_yaml(path: Path) -> Any:
