@@ -16,7 +16,7 @@ STAMP := $(VENV)/.installed
 OTHER := $(VENV)/.installed-gpu
 endif
 
-.PHONY: setup repro test test-fast lint exps plots bench
+.PHONY: setup repro test test-fast lint exps plots bench params-doc
 
 setup: $(STAMP)
 
@@ -60,6 +60,10 @@ lint: setup
 # transposed when wider than the terminal. Extra flags go to `dvc exp show` (EXPS="-n 3").
 exps: setup
 	python -m rnnlab.report.exps $(EXPS)
+
+# docs/params.md from the params schemas' help texts (`--check`: exit 1 when it is stale).
+params-doc: setup
+	python -m rnnlab.report.params_doc
 
 # Every plot of dvc.yaml in one page that renders offline (vega inline, see
 # rnnlab/report/plots_page.py), after checking that page; `dvc plots diff main` works the same.

@@ -38,7 +38,6 @@ from rnnlab.tasks.classify.params import FinetuneParams, SequencesParams, TrainP
 from rnnlab.tasks.lm.params import (  # noqa: E402
     EvaluateLMParams,
     FinetuneLMParams,
-    LMSequencesParams,
     TrainLMParams,
 )
 from rnnlab.tasks.translate.params import (  # noqa: E402
@@ -60,11 +59,12 @@ def classifier(task: str) -> dict:
 
     from rnnlab.core.model_folder import load_keras_model, read_model_meta
     from rnnlab.tasks.classify.data import predict
-    from rnnlab.tasks.classify.train import train_classifier
+    from rnnlab.tasks.classify.train import CLASSIFY
+    from rnnlab.tasks.training import train_and_save
 
     params = from_scratch(load_entry("finetune", task, FinetuneParams), TrainParams)
     seq = load_entry("sequences", task, SequencesParams)
-    train_classifier(task, "ablation", params, seq)
+    train_and_save(CLASSIFY, "ablation", task, params)
     model = load_keras_model(paths.model_dir(task))
     meta = read_model_meta(paths.model_dir(task), "classify")
     data = load_npz(paths.sequences(task))
@@ -78,11 +78,11 @@ def classifier(task: str) -> dict:
 def language_model(task: str) -> dict:
     from rnnlab.tasks.lm.data import held_out_windows
     from rnnlab.tasks.lm.generate import Generator, mean_nll
-    from rnnlab.tasks.lm.train import train_language_model
+    from rnnlab.tasks.lm.train import LANGUAGE_MODEL
+    from rnnlab.tasks.training import train_and_save
 
     params = from_scratch(load_entry("finetune_lm", task, FinetuneLMParams), TrainLMParams)
-    train_language_model(task, "ablation", params,
-                         load_entry("lm_sequences", task, LMSequencesParams))
+    train_and_save(LANGUAGE_MODEL, "ablation", task, params)
     evaluation = load_entry("evaluate_lm", task, EvaluateLMParams)
     generator = Generator(paths.model_dir(task))
     stream = load_npz(paths.lm_sequences(task))[f"stream_{evaluation.split}"]
@@ -114,7 +114,8 @@ def test_bleu(task: str, evaluation: TranslationEvalParams) -> float:
 
 
 def translator(task: str, seeds: list[int]) -> dict:
-    from rnnlab.tasks.translate.train import train_and_save
+    from rnnlab.tasks.training import train_and_save
+    from rnnlab.tasks.translate.train import TRANSLATE
 
     tuned = load_entry("finetune_translation", task, FinetuneTranslationParams)
     evaluation = load_entry("evaluate_translation", task, TranslationEvalParams)
@@ -124,7 +125,7 @@ def translator(task: str, seeds: list[int]) -> dict:
         if seed != tuned.seed:  # the pipeline's own run is the fine-tuned arm at its seed
             arms.append(("finetuned", tuned))
         for arm, params in arms:
-            train_and_save(task, "ablation", dataclasses.replace(params, seed=seed))
+            train_and_save(TRANSLATE, "ablation", task, dataclasses.replace(params, seed=seed))
             result[f"{arm}_bleu_seed{seed}"] = test_bleu(task, evaluation)
             result[f"{arm}_val_loss_seed{seed}"] = read_json(
                 paths.model_dir(task) / "meta.json")["best_val_loss"]

@@ -9,13 +9,11 @@
     rnnlab translate "Eu gosto de ler livros." --beam 5    # --task por_eng by default
     rnnlab export --task imdb     # a SavedModel that reads raw text, in exports/imdb/
 
-Texts come from the arguments, else from --file, else from standard input, one per line: CRLF,
-LF and a lone CR all end a line (in a file and on stdin alike), a UTF-8 byte-order mark at the
-start is dropped, and a file or stdin that is not UTF-8 is refused whole. A text is refused on
-its own if it holds a NUL byte, is blank, or has no word the model knows; the other texts are
-still answered. Standard output keeps one answer per text, in order (score: a block per text),
-a refused text's answer being an empty line; each refused text gets one line on standard error
-naming it ("text 2", "FILE: line 2", "standard input: line 2"), and the exit status is then 1.
+Texts come from the arguments, else from --file, else from standard input, one per line.
+Which texts are refused, and how, is one rule for every command and for the exported
+SavedModel, written in docs/serving.md, "Text rules": a refused text gets its own line on
+standard error naming it ("text 2", "FILE: line 2"), an empty line on standard output, the
+others are still answered, and the exit status is then 1.
 A closed output pipe (rnnlab predict ... | head -1) ends the command quietly, with status 141
 (128 + SIGPIPE, as other commands killed by a closed pipe). --task must name a task of
 params.yaml or a trained model in the models folder. export --out must be a new or empty folder,
@@ -36,11 +34,11 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from rnnlab.cli_input import TextsRefused, check_prompt, check_task, read_texts
+from rnnlab.cli_input import TextsRefused, check_prompt, check_task, read_texts, repository
 from rnnlab.core import paths
 from rnnlab.core.errors import RnnlabError, UsageError
 
-# generate prints its text at the end, a step per token: these bound a call to minutes on a CPU
+# generate prints its text as it goes, a step per token: these bound a call to minutes
 MAX_WORDS, MAX_CHARS = 10_000, 50_000
 MODELS_HELP = "folder of trained models (default: models/ of the repository you are in)"
 EXPORTS = Path("exports")  # git-ignored; not under models/, whose task folders DVC owns
@@ -91,7 +89,10 @@ def generate(args: argparse.Namespace) -> None:
         raise UsageError(f"--{'chars' if char_model else 'words'} must be from 1 to {most:,}, "
                          f"got {length}")
     length = length if length is not None else (200 if char_model else 20)
-    print(generator.generate(args.prompt, length, args.temperature, args.top_k, args.seed))
+    for piece in generator.stream(args.prompt, length, args.temperature, args.top_k, args.seed):
+        sys.stdout.write(piece)
+        sys.stdout.flush()  # each word as it is drawn, not all of them at the end
+    print()
 
 
 def score(args: argparse.Namespace) -> None:
@@ -104,7 +105,8 @@ def score(args: argparse.Namespace) -> None:
     batch.stop_if_all_refused()
     model, vocab = load_scorer(Path(args.models) / "ngram" / f"{args.task}.npz")
     batch.check_tokens(vocab, "{name} has no tokens after standardization")
-    batch.answer({index: score_report(model, vocab, vocab.tokenize(text), text)
+    batch.answer({index: score_report(model, vocab, vocab.tokenize(text),  # echoed on one line
+                                      text.replace("\r", " ").replace("\n", " "))
                   for index, text in batch.good()})
 
 
@@ -129,9 +131,9 @@ def translate(args: argparse.Namespace) -> None:
     translator = Translator(Path(args.models) / args.task)
     for index, text in batch.good():
         try:
-            translator.encode_texts([text], params.max_input_words)
-        except TranslationInputError as err:  # its messages call the one text "text 1"
-            batch.refuse(index, batch.rename(str(err), index))
+            translator.encode_texts([text], params.max_input_words, [batch.names[index]])
+        except TranslationInputError as err:
+            batch.refuse(index, str(err))
     good = batch.good()
     lines = translator.translate([text for _, text in good], beam, params.length_penalty,
                                  params.max_output_len, params.max_input_words,
@@ -201,14 +203,6 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--out", help="folder to write (default: exports/<task>/ of the repository)")
     e.set_defaults(run=export)
     return parser
-
-
-def repository(start: Path) -> Path | None:
-    """The rnnlab repository `start` is in: the nearest folder up with dvc.yaml and params.yaml."""
-    for folder in (start, *start.parents):
-        if (folder / "dvc.yaml").is_file() and (folder / "params.yaml").is_file():
-            return folder
-    return None
 
 
 class KerasWithoutExtras(importlib.abc.MetaPathFinder):

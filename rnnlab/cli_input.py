@@ -1,8 +1,9 @@
 """What `rnnlab` accepts as input: how texts are read and split into lines, which texts are
 refused one by one (the rest of a batch still answered), and which task names a command knows.
 
-The rules themselves are written once, for users, in rnnlab/cli.py's docstring (`rnnlab
---help`). Nothing here imports TensorFlow or Keras, so bad input is refused in a moment.
+The rules themselves are written once, for users, in docs/serving.md ("Text rules"); the
+exported SavedModel (rnnlab/tasks/classify/export.py) refuses the same texts with the same
+messages, below. Nothing here imports TensorFlow or Keras, so bad input is refused in a moment.
 """
 
 from __future__ import annotations
@@ -29,6 +30,13 @@ FAMILIES = {"classify": ("classification", ("train", "finetune")),
             "lm": ("language-model", ("train_lm", "finetune_lm")),
             "translate": ("translation", ("train_translation", "finetune_translation")),
             "ngram": ("n-gram", ("ngram",))}
+# Why a text is refused, after its name ("text 2", "FILE: line 2"): one wording for every
+# command and for the SavedModel's `error` output (which leaves out the quoted text)
+NUL_BYTE = " has a NUL byte at character {} (expected plain text)"
+NOT_UTF8 = " is not UTF-8 text"
+EMPTY = " is empty (expected at least one word)"
+NO_WORDS = " has no words after standardization"
+ALL_UNKNOWN = ": no word of it is in the training vocabulary"
 
 
 class TextsRefused(RnnlabError):
@@ -51,11 +59,6 @@ class Texts:
 
     def refuse(self, index: int, message: str) -> None:
         self.refused.setdefault(index, message)
-
-    def rename(self, message: str, index: int) -> str:
-        """`message` about a text called "text 1" as one about the text at `index`."""
-        name = self.names[index]
-        return name + message[6:] if re.match(r"text 1\b", message) else f"{name}: {message}"
 
     def good(self) -> list[tuple[int, str]]:
         """(index, text) of each text not refused."""
@@ -84,8 +87,15 @@ class Texts:
             if not tokens:
                 self.refuse(index, no_tokens.format(name=self.names[index], text=text.strip()[:40]))
             elif all(vocab.index.get(token, OOV_ID) in (PAD_ID, OOV_ID) for token in tokens):
-                self.refuse(index, f"{self.names[index]}: no word of it is in the training "
-                                   f"vocabulary ({text.strip()[:40]!r})")
+                self.refuse(index, f"{self.names[index]}{ALL_UNKNOWN} ({text.strip()[:40]!r})")
+
+
+def repository(start: Path) -> Path | None:
+    """The rnnlab repository `start` is in: the nearest folder up with dvc.yaml and params.yaml."""
+    for folder in (start, *start.parents):
+        if (folder / "dvc.yaml").is_file() and (folder / "params.yaml").is_file():
+            return folder
+    return None
 
 
 def split_lines(text: str) -> list[str]:
@@ -133,13 +143,13 @@ def read_texts(args: argparse.Namespace) -> Texts:
 def text_problem(text: str, blank_ok: bool = False) -> str | None:
     """What makes `text` unreadable for every command (to follow its name), or None."""
     if "\0" in text:
-        return f" has a NUL byte at character {text.index(chr(0)) + 1} (expected plain text)"
+        return NUL_BYTE.format(text.index("\0") + 1)
     try:
         text.encode("utf-8")  # arguments that were not UTF-8 reach Python as lone surrogates
     except UnicodeEncodeError:
-        return " is not UTF-8 text"
+        return NOT_UTF8
     if not text.strip() and not blank_ok:
-        return " is empty (expected at least one word)"
+        return EMPTY
     return None
 
 

@@ -20,53 +20,27 @@ from rnnlab.core.params import Schema, check_params, read_yaml, resolved
 from rnnlab.corpora.download import DownloadParams
 from rnnlab.corpora.registry import prepare_schema
 from rnnlab.report.figures import FiguresParams
-from rnnlab.tasks.classify.params import (
-    BaselineParams,
-    EvaluateParams,
-    FinetuneParams,
-    SequencesParams,
-    TrainParams,
-)
-from rnnlab.tasks.layers import layer_specs
-from rnnlab.tasks.lm.params import (
-    EvaluateLMParams,
-    FinetuneLMParams,
-    LMSequencesParams,
-    NgramParams,
-    TrainLMParams,
-)
-from rnnlab.tasks.lm.pretrain import PretrainParams, stack
-from rnnlab.tasks.transfer import check_stack, stack_description
-from rnnlab.tasks.translate.params import (
-    FinetuneTranslationParams,
-    TranslationEvalParams,
-    TranslationTrainParams,
-)
+from rnnlab.tasks.classify import params as classify
+from rnnlab.tasks.lm import params as lm
+from rnnlab.tasks.lm.pretrain import PretrainParams
+from rnnlab.tasks.transfer import check_stack
+from rnnlab.tasks.translate import params as translate
 from rnnlab.text.embeddings import EmbeddingsParams
 from rnnlab.text.vocab import VocabParams
 
 PARAMS_FILE = Path("params.yaml")
 
+# The corpus and text sections, then each task family's own (its params module lists them).
 SECTIONS: dict[str, Schema] = {
     "download": DownloadParams,
     "prepare": prepare_schema,
     "vocab": VocabParams,
-    "sequences": SequencesParams,
     "embeddings": EmbeddingsParams,
-    "baseline": BaselineParams,
     "pretrain": PretrainParams,
-    "train": TrainParams,
-    "finetune": FinetuneParams,
     "figures": FiguresParams,
-    "evaluate": EvaluateParams,
-    "train_translation": TranslationTrainParams,
-    "finetune_translation": FinetuneTranslationParams,
-    "evaluate_translation": TranslationEvalParams,
-    "lm_sequences": LMSequencesParams,
-    "ngram": NgramParams,
-    "train_lm": TrainLMParams,
-    "finetune_lm": FinetuneLMParams,
-    "evaluate_lm": EvaluateLMParams,
+    **classify.SECTIONS,
+    **translate.SECTIONS,
+    **lm.SECTIONS,
 }
 
 
@@ -250,24 +224,39 @@ def check_pretraining(checked: dict[str, dict], where: Path) -> None:
             if source is None:
                 raise ParamsError(f"{label}.pretrained: no pretrain entry {entry.pretrained!r} "
                                   f"(expected one of: {', '.join(pretrain) or 'none'})")
-            check_stack(label, entry.pretrained, _stack_to_start(entry), stack(source))
+            check_stack(label, entry.pretrained, entry.stack, source.stack)
             held_out = _held_out_split(checked, section, task)
             if source.pool == task and held_out in source.splits:
                 raise ParamsError(f"{label}.pretrained: pretrain.{entry.pretrained} pools "
                                   f"{task}'s {held_out} split, the text {task} is measured on")
+            _check_pool_of_the_same_corpus(checked, where, f"{section}.{task}", entry, task,
+                                           held_out)
             if section == "finetune_lm" and checked["lm_sequences"][task].recipe != "windows":
                 raise ParamsError(f"{label}.pretrained: lm_sequences.{task}.recipe must be "
                                   "windows, the pretrained model's")
 
 
-def _stack_to_start(entry: object) -> dict:
-    """The layers a pretraining starts: a translator's decoder, else the model's own stack."""
-    if isinstance(entry, FinetuneTranslationParams):
-        specs = layer_specs(entry.cell, entry.decoder_units, False, 1)
-    else:
-        specs = layer_specs(entry.cell, entry.units, entry.bidirectional,
-                            getattr(entry, "layers", None))
-    return stack_description(entry.embedding_dim, specs)
+def _check_pool_of_the_same_corpus(checked: dict[str, dict], where: Path, label: str,
+                                   entry: Any, task: str, held_out: str) -> None:
+    """A pool built by ANOTHER prepare entry of the task's corpus splits that corpus its own way
+    (another seed, fractions or scheme), so any split of it may hold the text the task is
+    measured on. The one exception is a Reuters `scheme: pool` entry on the task's `test`
+    split: it puts every Reuters task's test documents in its own `test` split, which no pool
+    takes (and its seed is checked against the reuters46 entries' above)."""
+    prepare, name = checked.get("prepare", {}), entry.pretrained
+    pool_name, splits = checked["pretrain"][name].pool, checked["pretrain"][name].splits
+    measured = getattr(entry, "data", None) or task  # the prepare entry the task reads
+    pool, own = prepare.get(pool_name), prepare.get(measured)
+    corpus = getattr(pool, "corpus", None)
+    if pool_name == measured or corpus is None or corpus != getattr(own, "corpus", None):
+        return
+    if getattr(pool, "scheme", None) == "pool" and held_out == "test":
+        return
+    raise ParamsError(f"{where}: pretrain.{name}.pool: prepare.{pool_name} is another split of "
+                      f"corpus {corpus!r}, which {label} reads as prepare.{measured}; its "
+                      f"splits {', '.join(splits)} could hold {task}'s {held_out} split, the "
+                      f"text {task} is measured on (pool prepare.{measured} without its "
+                      f"{held_out} split instead)")
 
 
 def _held_out_split(checked: dict[str, dict], section: str, task: str) -> str:

@@ -2,17 +2,9 @@
 target language (`finetune_translation.<task>`); save it in models/<task>/ like
 `train_translation` does."""
 
-from rnnlab.core.params import load_entry
 from rnnlab.core.stage import run
-from rnnlab.tasks.translate.params import FinetuneTranslationParams
-
-
-def main(task: str) -> None:
-    params = load_entry("finetune_translation", task, FinetuneTranslationParams)
-    from rnnlab.tasks.translate.train import train_and_save  # TensorFlow loads only now
-
-    train_and_save(task, "finetune_translation", params)
-
+from rnnlab.tasks.training import train_and_save
+from rnnlab.tasks.translate.train import TRANSLATE
 
 if __name__ == "__main__":
-    run(main)
+    run(lambda name: train_and_save(TRANSLATE, "finetune_translation", name))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -48,9 +49,18 @@ def tiny_translator(target: Vocab):
     return build_translator(params, 9, len(target))
 
 
+def start_decoder(model, folder, target, entry, copy_output=False):
+    """The translate family's warm start, as the training path runs it."""
+    from rnnlab.tasks import transfer
+    from rnnlab.tasks.translate.train import DECODER
+
+    lm, source, _ = transfer.load_pretrained(folder)
+    copy = dataclasses.replace(DECODER, output="logits" if copy_output else None)
+    return transfer.copy_pretrained(model, lm, target, source, entry, copy)
+
+
 def test_the_decoder_starts_with_the_pretrained_rows_and_recurrent_layer(tmp_path):
     from rnnlab.core.model_folder import load_keras_model
-    from rnnlab.tasks.translate.train import start_decoder
 
     folder = saved_lm(tmp_path / "lm", ["you", "love", "i"], embedding_dim=4, units=6)
     target = Vocab(["", "[UNK]", "<start>", "<end>", "i", "love", "tea"], "word", "none")
@@ -78,12 +88,10 @@ def test_the_decoder_starts_with_the_pretrained_rows_and_recurrent_layer(tmp_pat
 
 
 def test_a_target_vocabulary_with_no_word_of_the_pool_is_refused(tmp_path):
-    from rnnlab.tasks.translate.train import start_decoder
-
     folder = saved_lm(tmp_path / "lm", ["thou", "art"], embedding_dim=4, units=6)
     target = Vocab(["", "[UNK]", "<start>", "<end>", "tea"], "word", "none")
-    with pytest.raises(DataError, match="finetune_translation.por_eng: the target vocabulary "
-                                        "shares no word with"):
+    with pytest.raises(DataError, match="finetune_translation.por_eng: the task's vocabulary "
+                                        "shares no token with"):
         start_decoder(tiny_translator(target), folder, target, "finetune_translation.por_eng")
 
 

@@ -1,12 +1,15 @@
 """Atomic, byte-stable writes: nothing half-written is ever left where a reader looks.
 
 Every output is written to a temporary sibling and renamed into place, so an interrupted stage
-leaves either the old file or the new one, never a torn one.
+leaves either the old file or the new one, never a torn one. A write the file system refuses (a
+full disk, a read-only or unwritable folder) is a `WriteError` naming the file and the reason,
+the temporary sibling removed and the old file kept.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import json
 import os
@@ -21,6 +24,38 @@ from typing import Any
 import numpy as np
 
 from rnnlab.core.errors import DataError
+
+# what the file system says when it refuses a write, in a user's words
+WRITE_FAILURES = {errno.ENOSPC: "no space left on the disk", errno.EDQUOT: "disk quota exceeded",
+                  errno.EACCES: "permission denied", errno.EPERM: "permission denied",
+                  errno.EROFS: "read-only file system", errno.EFBIG: "file too large"}
+
+
+class WriteError(DataError):
+    """A file or folder the file system would not let us write; nothing half-written is left."""
+
+
+def write_error(err: OSError, target: str | os.PathLike) -> WriteError | None:
+    """`err` as one line naming `target` (and the path refused, if another), when it is a
+    refused write; None for any other error (a bug, or not about writing)."""
+    reason = WRITE_FAILURES.get(err.errno)
+    if reason is None:
+        return None
+    where = f" at {err.filename}" if err.filename and Path(err.filename) != Path(target) else ""
+    return WriteError(f"{target}: could not be written: {reason}{where} (nothing was replaced; "
+                      "free some space or fix the folder's permissions, then run again)")
+
+
+@contextlib.contextmanager
+def _writing(target: Path) -> Iterator[None]:
+    try:
+        yield
+    except OSError as err:
+        failure = write_error(err, target)
+        if failure is None:
+            raise
+        raise failure from err
+
 
 # npz members get this timestamp so that the same arrays always give the same bytes.
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -127,14 +162,15 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     A writer killed before the rename leaves its temp, which the next writer of `path` removes.
     """
     target = Path(path)
-    _prepare(target, want_folder=False)
-    tmp = _temp_sibling(target, _new_file)
-    try:
-        yield tmp
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    with _writing(target):
+        _prepare(target, want_folder=False)
+        tmp = _temp_sibling(target, _new_file)
+        try:
+            yield tmp
+            os.replace(tmp, target)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
 
 
 @contextlib.contextmanager
@@ -146,21 +182,28 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     left aside has a temp's name and goes with the next writer's `remove_leftovers`.
     """
     target = Path(path)
-    _prepare(target, want_folder=True)
-    tmp = _temp_sibling(target, Path.mkdir)
-    old = None
-    try:
-        yield tmp
-        if target.is_symlink() or target.exists():
-            # rename() onto an empty folder or a file replaces it: a folder needs the first,
-            # a link to one (which is replaced, not followed) the second
-            old = _temp_sibling(target, _new_file if target.is_symlink() else Path.mkdir)
-            os.replace(target, old)
-        os.replace(tmp, target)
-    finally:
-        for leftover in (tmp, old):
-            if leftover is not None and (leftover.is_symlink() or leftover.exists()):
-                _remove(leftover)
+    with _writing(target):
+        _prepare(target, want_folder=True)
+        tmp = _temp_sibling(target, Path.mkdir)
+        old = None
+        try:
+            yield tmp
+            if target.is_symlink() or target.exists():
+                # rename() onto an empty folder or a file replaces it: a folder needs the
+                # first, a link to one (which is replaced, not followed) the second
+                old = _temp_sibling(target, _new_file if target.is_symlink() else Path.mkdir)
+                os.replace(target, old)
+            try:
+                os.replace(tmp, target)
+            except BaseException:  # the old folder goes back: nothing lost
+                if old is not None:
+                    os.replace(old, target)
+                    old = None
+                raise
+        finally:
+            for leftover in (tmp, old):
+                if leftover is not None and (leftover.is_symlink() or leftover.exists()):
+                    _remove(leftover)
 
 
 def write_text(path: str | os.PathLike, text: str) -> None:

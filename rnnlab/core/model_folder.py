@@ -102,7 +102,101 @@ def read_model_meta(folder: Path, family: str, required: tuple[str, ...] = ()) -
     if missing:
         raise DataError(f"{folder / META_FILE}: no {', '.join(missing)} (a damaged model folder, "
                         "or one written by another version: retrain or `dvc pull` it)")
+    check_meta_values(folder, meta)
     return meta
+
+
+def _whole(value: Any, least: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= least
+
+
+def _label_names(value: Any) -> bool:
+    return (isinstance(value, list) and len(value) >= 2 and all(isinstance(v, str) for v in value)
+            and len(set(value)) == len(value))
+
+
+# Each family's meta.json fields: the values they may take (a tuple), or a test and what it wants
+META_FIELDS: dict[str, dict[str, tuple | tuple[Any, str]]] = {
+    "classify": {"label_names": (_label_names, "a list of at least 2 distinct label names"),
+                 "maxlen": (lambda v: _whole(v, 1), "a whole number >= 1"),
+                 "padding": ("pre", "post"), "truncating": ("pre", "post"),
+                 "unknown": ("oov", "drop")},
+    "lm": {"recipe": ("windows", "prefixes"),
+           "context": (lambda v: _whole(v, 1), "a whole number >= 1"),
+           "epochs_run": (lambda v: _whole(v, 0), "a whole number >= 0")},
+    "translate": {"max_source_words": (lambda v: _whole(v, 1), "a whole number >= 1"),
+                  "epochs_run": (lambda v: _whole(v, 0), "a whole number >= 0")},
+}
+
+
+def check_meta_values(folder: Path, meta: dict) -> None:
+    """Every field of META_FIELDS that `meta` (of its family) has takes a value it may take;
+    else a one-line DataError naming meta.json and the field."""
+    for field, allowed in META_FIELDS.get(meta["family"], {}).items():
+        if field not in meta:
+            continue
+        value = meta[field]
+        if callable(allowed[0]):
+            ok, expected = allowed[0](value), allowed[1]
+        else:
+            ok = isinstance(value, str) and value in allowed
+            expected = f"one of {', '.join(allowed)}"
+        if not ok:
+            shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+            raise DataError(f"{folder / META_FILE}: {field}: expected {expected}, got {shown}")
+
+
+def check_model_against_meta(folder: Path, model: Any, meta: dict,
+                             vocab_size: int | None = None) -> None:
+    """The loaded Keras `model` agrees with its meta.json and vocabulary: a classifier's output
+    width with its label count (one sigmoid unit for two labels), its input length (where
+    fixed) with maxlen, and the embedding's rows (a language model's output width too) with
+    the vocabulary's size; else a one-line DataError naming meta.json and the field."""
+    import keras
+
+    where = folder / META_FILE
+    width = _last(model.output_shape)
+    if meta.get("family") == "classify":
+        labels = len(meta["label_names"])
+        if width not in ((1, 2) if labels == 2 else (labels,)):
+            expected = "1 (a sigmoid) or 2" if labels == 2 else str(labels)
+            raise DataError(f"{where}: label_names: {labels} labels, but the model's output "
+                            f"layer has {width} units (expected {expected})")
+        fixed = _input_length(model)
+        if fixed is not None and fixed != meta["maxlen"]:
+            raise DataError(f"{where}: maxlen: {meta['maxlen']}, but the model reads sequences "
+                            f"of {fixed} tokens")
+    if vocab_size is None:
+        return
+    vocab = {"classify": "vocab.json", "lm": "vocab.json"}.get(meta.get("family"), "vocabulary")
+    embeddings = [layer for layer in _layers(model) if isinstance(layer, keras.layers.Embedding)]
+    if embeddings and embeddings[0].input_dim != vocab_size:
+        raise DataError(f"{where}: {vocab}: {vocab_size} tokens, but the model's embedding has "
+                        f"{embeddings[0].input_dim} rows")
+    if meta.get("family") == "lm" and width != vocab_size:
+        raise DataError(f"{where}: {vocab}: {vocab_size} tokens, but the model's output layer "
+                        f"has {width} units")
+
+
+def _last(shape: Any) -> Any:
+    shape = shape[0] if isinstance(shape, list) and shape and isinstance(shape[0], tuple) \
+        else shape
+    return shape[-1] if shape else None
+
+
+def _input_length(model: Any) -> int | None:
+    shape = model.input_shape
+    shape = shape[0] if isinstance(shape, list) else shape
+    return shape[1] if isinstance(shape, tuple) and len(shape) >= 2 else None
+
+
+def _layers(model: Any) -> list:
+    """Every layer, those of nested models too, in order."""
+    out = []
+    for layer in getattr(model, "layers", []):
+        out.append(layer)
+        out.extend(_layers(layer) if hasattr(layer, "layers") else [])
+    return out
 
 
 def load_keras_model(folder: Path) -> Any:

@@ -22,7 +22,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO, Literal
 
 from rnnlab.core.errors import DataError, DownloadError
-from rnnlab.core.files import atomic_dir, atomic_path, read_text
+from rnnlab.core.files import WRITE_FAILURES, WriteError, atomic_dir, atomic_path, read_text
 from rnnlab.core.params import value
 
 MIRROR_ENV = "RNNLAB_MIRROR"
@@ -34,16 +34,25 @@ CHUNK = 1 << 20
 class DownloadParams:
     """Where a corpus comes from: its canonical URL, and its file in the offline mirror."""
 
-    url: str | None  # canonical download; None when the corpus only exists in mirrors
-    sha256: str | None  # of the canonical download; None when upstream publishes none
-    unpack: Literal["file", "tar", "zip", "gzip"]  # how the canonical download is unpacked
-    mirror: str  # file or folder name inside the mirror directory
-    mirror_unpack: Literal["file", "tar", "zip", "gzip", "anki_split"]
-    strip: str | None = None  # a leading folder inside the archive to drop (one layout for all)
-    members: list[str] | None = None  # glob patterns of archive members to keep (None: all)
-    expect: list[str] | None = None  # files that must exist in data/raw/<corpus>/ afterwards
-    member_sha256: dict[str, str] | None = None  # checksums of unpacked files, when known
-    dim: int | None = value(None, ge=1)  # fills `{dim}` in the names above (GloVe's vector size)
+    url: str | None = value(help="The canonical download (null: the corpus only exists in "
+                            "mirrors).")
+    sha256: str | None = value(help="SHA-256 of the canonical download (null: upstream "
+                               "publishes none).")
+    unpack: Literal["file", "tar", "zip", "gzip"] = value(
+        help="How the canonical download is unpacked.")
+    mirror: str = value(help="The file or folder name inside the mirror directory.")
+    mirror_unpack: Literal["file", "tar", "zip", "gzip", "anki_split"] = value(
+        help="How the mirror's copy is unpacked.")
+    strip: str | None = value(None, help="A leading folder inside the archive to drop, so "
+                              "both sources give one layout.")
+    members: list[str] | None = value(None, help="Glob patterns of archive members to keep "
+                                      "(null: all).")
+    expect: list[str] | None = value(None, help="Files that must exist in `data/raw/<corpus>/` "
+                                     "afterwards.")
+    member_sha256: dict[str, str] | None = value(None, help="SHA-256 of unpacked files, by "
+                                                 "path, where known.")
+    dim: int | None = value(None, ge=1, help="Fills {dim} in the names above (GloVe's vector "
+                            "size).")
 
     def resolved(self) -> DownloadParams:
         """These params with every `{dim}` placeholder filled in."""
@@ -132,7 +141,7 @@ def fetch_url(url: str, dest: Path, sha256: str | None, retries: int = 3) -> Non
                     if sha256:
                         verify_sha256(tmp, sha256)
             return
-        except DownloadError:
+        except (DownloadError, WriteError):  # a bad checksum, a full disk: trying again won't help
             raise
         except Exception as err:  # network errors of every kind are retried alike
             last_error = err
@@ -212,7 +221,15 @@ def _gunzip(source: Path, dest: Path) -> None:
         with gzip.open(source, "rb") as packed, open(dest, "wb") as out:
             shutil.copyfileobj(packed, out, CHUNK)
     except (OSError, EOFError, zlib.error) as err:
+        _raise_write_failure(err)
         raise DownloadError(f"{source}: truncated or corrupt gzip file ({err})") from err
+
+
+def _raise_write_failure(err: BaseException) -> None:
+    """Re-raise a full disk or an unwritable folder as itself, not as a corrupt archive: the
+    `atomic_dir` being written names it (`WriteError`)."""
+    if isinstance(err, OSError) and err.errno in WRITE_FAILURES:
+        raise err
 
 
 def _member_path(name: str, archive: Path, strip: str | None) -> PurePosixPath | None:
@@ -254,6 +271,7 @@ def safe_extract_tar(
             while tar.fileobj.read(CHUNK):  # to the end: only there is gzip's CRC checked
                 pass
     except (tarfile.TarError, EOFError, OSError, zlib.error) as err:
+        _raise_write_failure(err)
         raise DownloadError(f"{archive}: truncated or corrupt archive ({err})") from err
 
 
@@ -268,6 +286,7 @@ def safe_extract_zip(
                 if not info.is_dir() and _wanted(path, members):
                     _write_member(zipped.open(info), dest / path)
     except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as err:
+        _raise_write_failure(err)
         raise DownloadError(f"{archive}: truncated or corrupt archive ({err})") from err
 
 

@@ -94,9 +94,13 @@ def read_imdb(raw_dir: Path) -> pd.DataFrame:
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class ImdbParams:
-    corpus: Literal["imdb"]
-    val_fraction: float = value(gt=0, lt=1)  # share of the training text held out for validation
-    seed: int
+    """The IMDB reviews (`prepare.imdb`), with a validation split carved from train."""
+
+    corpus: Literal["imdb"] = value(help="The corpus module that prepares this entry.")
+    val_fraction: float = value(gt=0, lt=1, help="Share of the training reviews held out for "
+                                "validation (stratified by label).")
+    seed: int = value(ge=0, help="Seeds the random split, so the same params give the same "
+                      "split.")
 
 
 def prepare_imdb(raw_dir: Path, params: ImdbParams) -> pd.DataFrame:

@@ -95,11 +95,17 @@ def grouped_split(sources: pd.Series, val_fraction: float, test_fraction: float,
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class PorEngParams:
-    corpus: Literal["por_eng"]
-    max_words: int | None = value(ge=1)  # drop pairs with a longer side (None: keep all)
-    val_fraction: float = value(gt=0, lt=1)  # of the distinct Portuguese sentences
-    test_fraction: float = value(gt=0, lt=1)
-    seed: int
+    """Portuguese–English sentence pairs (`prepare.por_eng`), split by source sentence."""
+
+    corpus: Literal["por_eng"] = value(help="The corpus module that prepares this entry.")
+    max_words: int | None = value(ge=1, help="Drop pairs with a side longer than this many "
+                                  "words (null: keep all).")
+    val_fraction: float = value(gt=0, lt=1, help="Share of the distinct Portuguese sentences "
+                                "held out for validation.")
+    test_fraction: float = value(gt=0, lt=1, help="Share of the distinct Portuguese sentences "
+                                 "held out for testing.")
+    seed: int = value(ge=0, help="Seeds the random split, so the same params give the same "
+                      "split.")
 
 
 def prepare_por_eng(raw_dir: Path, params: PorEngParams) -> pd.DataFrame:

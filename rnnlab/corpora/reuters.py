@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from rnnlab.core.errors import DataError
-from rnnlab.core.params import only
+from rnnlab.core.params import only, value
 from rnnlab.corpora.corpus import Corpus
 from rnnlab.corpora.reuters_sgml import parse_reuters
 from rnnlab.text.splits import carve_validation
@@ -154,11 +154,17 @@ def dataset_counts(dataset: pd.DataFrame) -> dict[str, int]:
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class ReutersParams:
-    corpus: Literal["reuters"]
-    scheme: Literal["r8", "r52", "reuters46", "pool"]  # which Reuters dataset to build
+    """A Reuters-21578 dataset (`prepare.<r8|r52|reuters46|pool>`)."""
+
+    corpus: Literal["reuters"] = value(help="The corpus module that prepares this entry.")
+    scheme: Literal["r8", "r52", "reuters46", "pool"] = value(
+        help="Which Reuters dataset to build: a labelled scheme, or the unlabelled pretraining "
+        "pool.")
     val_fraction: float | None = only(lambda p: p.scheme != POOL, "not with scheme: pool",
-                                      gt=0, lt=1)  # share of training text held out
-    seed: int  # pool: the reuters46 entries' seed, so their test documents are known
+                                      gt=0, lt=1, help="Share of the training documents held "
+                                      "out for validation.")
+    seed: int = value(ge=0, help="Seeds the random split; for pool, the reuters46 entries' "
+                      "seed, so their test documents are known and left out.")
 
 
 def pool_table(docs: pd.DataFrame, seed: int) -> pd.DataFrame:

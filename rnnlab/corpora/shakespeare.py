@@ -17,8 +17,11 @@ from rnnlab.text.lines import split_by_position
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class ShakespeareParams:
-    corpus: Literal["shakespeare"]
-    val_fraction: float = value(gt=0, lt=1)  # the last share of the characters
+    """Tiny Shakespeare (`prepare.shakespeare`), split by position."""
+
+    corpus: Literal["shakespeare"] = value(help="The corpus module that prepares this entry.")
+    val_fraction: float = value(gt=0, lt=1, help="The last share of the characters, held out "
+                                "for validation.")
 
 
 def prepare_shakespeare(raw_dir: Path, params: ShakespeareParams) -> pd.DataFrame:

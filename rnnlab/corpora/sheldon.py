@@ -22,11 +22,17 @@ from rnnlab.text.lines import split_lines
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class SheldonParams:
-    corpus: Literal["sheldon"]
-    val_fraction: float = value(gt=0, lt=1)
-    block_lines: int = value(ge=1)  # hold out blocks of this many quotes (1: single quotes)
-    seed: int
-    test_fraction: float = value(0.0, ge=0, lt=1)
+    """Sheldon Cooper's quotes (`prepare.sheldon`), one a line, split in blocks."""
+
+    corpus: Literal["sheldon"] = value(help="The corpus module that prepares this entry.")
+    val_fraction: float = value(gt=0, lt=1, help="Share of the text held out for "
+                                "validation.")
+    block_lines: int = value(ge=1, help="Hold out blocks of this many quotes (1: single "
+                             "quotes).")
+    seed: int = value(ge=0, help="Seeds the random split, so the same params give the same "
+                      "split.")
+    test_fraction: float = value(0.0, ge=0, lt=1, help="Share of the quotes held out for "
+                                 "testing (0: no test split).")
 
 
 def prepare_sheldon(raw_dir: Path, params: SheldonParams) -> pd.DataFrame:

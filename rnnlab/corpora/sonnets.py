@@ -21,11 +21,15 @@ from rnnlab.text.lines import split_lines
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class SonnetsParams:
-    corpus: Literal["sonnets"]
-    val_fraction: float = value(gt=0, lt=1)
-    test_fraction: float = value(gt=0, lt=1)
-    block_lines: int = value(ge=1)  # hold out whole blocks of this many lines (a sonnet: 14)
-    seed: int
+    """Shakespeare's sonnets (`prepare.sonnets`), one verse line a line, split in blocks."""
+
+    corpus: Literal["sonnets"] = value(help="The corpus module that prepares this entry.")
+    val_fraction: float = value(gt=0, lt=1, help="Share of the text held out for "
+                                "validation.")
+    test_fraction: float = value(gt=0, lt=1, help="Share of the text held out for testing.")
+    block_lines: int = value(ge=1, help="Hold out whole blocks of this many lines (a sonnet: 14).")
+    seed: int = value(ge=0, help="Seeds the random split, so the same params give the same "
+                      "split.")
 
 
 def prepare_sonnets(raw_dir: Path, params: SonnetsParams) -> pd.DataFrame:

@@ -28,7 +28,8 @@ if TYPE_CHECKING:  # matplotlib loads only when a figure is drawn
 class FiguresParams:
     """The README's PNGs of a classification task (`figures.<task>`)."""
 
-    dpi: int = value(ge=10, le=600)  # the size in inches is fixed, so this sets the pixels
+    dpi: int = value(ge=10, le=600, help="Dots per inch; the size in inches is fixed, so this "
+                     "sets the pixels.")
 
 
 SPLITS = {"train": "train", "eval": "validation"}

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import time
 from typing import TYPE_CHECKING, Any
 
 from rnnlab.core.errors import UsageError
@@ -26,22 +28,147 @@ TF_CONFIG_FORM = ('{"cluster": {"worker": ["host:port", ...]}, '
                   '"task": {"type": "worker", "index": i}}')
 
 
-def check_tf_config(raw: str | None) -> None:
-    """A one-line UsageError unless `raw` (the TF_CONFIG variable) names a cluster and this task."""
+WORKER_TIMEOUT_ENV, WORKER_TIMEOUT_S = "RNNLAB_WORKER_TIMEOUT", 300.0  # start-up's bound
+PROBE_STEP_S = 0.2  # between two rounds of connection attempts while waiting for the workers
+
+
+def check_tf_config(raw: str | None) -> dict:
+    """TF_CONFIG (the variable's text) as a mapping, checked completely: a JSON object whose
+    `cluster` maps each job to a non-empty list of "host:port" (a port 1-65535) and whose `task`
+    names a job of it and an index in that job's list; else a one-line UsageError naming the
+    field."""
     if not raw:
         raise UsageError(f"strategy multi_worker needs TF_CONFIG set to {TF_CONFIG_FORM}")
+
+    def bad(field: str, expected: str, got: object) -> UsageError:
+        text = repr(got) if len(repr(got)) <= 80 else repr(got)[:77] + "..."
+        return UsageError(f"TF_CONFIG is not valid: {field}: expected {expected}, got {text}")
+
     try:
         config = json.loads(raw)
-        cluster, task = config["cluster"], config["task"]
-        hosts = all(isinstance(a, list) and a and all(isinstance(h, str) for h in a)
-                    for a in cluster.values())
-        ok = hosts and isinstance(task["index"], int) and 0 <= task["index"] < len(
-            cluster[task["type"]])
-    except (ValueError, TypeError, KeyError):
-        ok = False
-    if not ok:
-        raise UsageError(f"TF_CONFIG is not valid: expected {TF_CONFIG_FORM}, the task's type in "
-                         f"the cluster and its index in range; got {raw!r}")
+    except ValueError as err:
+        raise UsageError(f"TF_CONFIG is not valid: not JSON ({str(err).splitlines()[0]}); "
+                         f"expected {TF_CONFIG_FORM}") from None
+    if not isinstance(config, dict):
+        raise bad("TF_CONFIG", f"a JSON object {TF_CONFIG_FORM}", config)
+    cluster = config.get("cluster")
+    if not isinstance(cluster, dict) or not cluster:
+        raise bad("cluster", 'a mapping of job name to a list of "host:port"', cluster)
+    for job, addresses in cluster.items():
+        if not isinstance(addresses, list) or not addresses:
+            raise bad(f"cluster.{job}", 'a non-empty list of "host:port"', addresses)
+        for i, address in enumerate(addresses):
+            if _host_port(address) is None:
+                raise bad(f"cluster.{job}[{i}]", '"host:port" with a port 1-65535', address)
+    task = config.get("task")
+    if not isinstance(task, dict):
+        raise bad("task", '{"type": job, "index": i}', task)
+    kind, index = task.get("type"), task.get("index")
+    if not isinstance(kind, str) or kind not in cluster:
+        raise bad("task.type", f"a job of the cluster ({', '.join(map(str, cluster))})", kind)
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(
+            cluster[kind]):
+        raise bad("task.index", f"an index of cluster.{kind}, 0..{len(cluster[kind]) - 1}",
+                  index)
+    return config
+
+
+def _host_port(address: object) -> tuple[str, int] | None:
+    """("host", port) of "host:port" ("[::1]:port" for IPv6), or None if it is not one."""
+    if not isinstance(address, str):
+        return None
+    host, colon, port = address.rpartition(":")
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if not colon or not host or any(c.isspace() for c in address) or not (
+            port.isascii() and port.isdigit()) or not 1 <= int(port) <= 65535:
+        return None
+    return host, int(port)
+
+
+def worker_timeout() -> float:
+    """Seconds multi-worker start-up waits for the other workers: RNNLAB_WORKER_TIMEOUT, 300."""
+    raw = os.environ.get(WORKER_TIMEOUT_ENV, "").strip()
+    if not raw:
+        return WORKER_TIMEOUT_S
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value > 0 or value == float("inf"):
+        raise UsageError(f"{WORKER_TIMEOUT_ENV}: expected a number of seconds > 0, got {raw!r}")
+    return value
+
+
+def wait_for_workers(config: dict, timeout: float | None = None,
+                     step: float = PROBE_STEP_S) -> None:
+    """Return once every other task of TF_CONFIG's cluster accepts a TCP connection on its
+    "host:port"; a one-line UsageError naming the first one that did not within `timeout` s.
+
+    Why: MultiWorkerMirroredStrategy's start-up waits for its peers inside TensorFlow's C++
+    runtime, with no bound we set and deaf to SIGINT (Python runs signal handlers only between
+    bytecodes). This wait runs first, in Python, sleeping in short steps: a missing or
+    unreachable peer is an error naming it after `timeout` seconds, and SIGTERM or SIGINT stop
+    it at once. A peer's TensorFlow server listens only once its own strategy is made, so while
+    waiting this process listens on its own port (connections are accepted and closed at once),
+    and frees it just before TensorFlow's server binds it: peers starting together each see
+    the others, and one that finishes first is then reached through its TensorFlow server.
+    """
+    timeout = worker_timeout() if timeout is None else timeout
+    kind, index = config["task"]["type"], config["task"]["index"]
+    pending = [(job, i, *_host_port(address)) for job, addresses in config["cluster"].items()
+               for i, address in enumerate(addresses) if (job, i) != (kind, index)]
+    if not pending:
+        return
+    listener = _listen(_host_port(config["cluster"][kind][index])[1])
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            pending = [peer for peer in pending if not _reachable(*peer[2:], step)]
+            if not pending:
+                return
+            if time.monotonic() >= deadline:
+                job, i, host, port = pending[0]
+                raise UsageError(
+                    f"multi_worker start-up: {job} {i} ({host}:{port}, TF_CONFIG cluster.{job}"
+                    f"[{i}]) did not answer within {timeout:g} s; start every worker, or set "
+                    f"{WORKER_TIMEOUT_ENV} to wait longer")
+            _drain(listener)
+            time.sleep(min(step, max(0.0, deadline - time.monotonic())))
+    finally:
+        if listener is not None:
+            listener.close()
+
+
+def _listen(port: int) -> socket.socket | None:
+    """A listening socket on `port` (all interfaces), or None if it cannot be bound."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("", port))
+        listener.listen(64)
+        listener.setblocking(False)
+    except OSError:
+        listener.close()
+        return None
+    return listener
+
+
+def _drain(listener: socket.socket | None) -> None:
+    """Accept and close the peers' probe connections, so that they never fill the backlog."""
+    while listener is not None:
+        try:
+            connection, _ = listener.accept()
+        except OSError:  # BlockingIOError: none waiting
+            return
+        connection.close()
+
+
+def _reachable(host: str, port: int, timeout: float) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=max(timeout, 0.05)):
+            return True
+    except OSError:
+        return False
 
 
 def make_strategy(name: str) -> tf.distribute.Strategy:
@@ -54,7 +181,7 @@ def make_strategy(name: str) -> tf.distribute.Strategy:
     if name == "mirrored":
         return tf.distribute.MirroredStrategy()
     if name == "multi_worker":
-        check_tf_config(os.environ.get("TF_CONFIG"))
+        wait_for_workers(check_tf_config(os.environ.get("TF_CONFIG")))
         return tf.distribute.MultiWorkerMirroredStrategy()
     raise UsageError(f"unknown strategy {name!r}: expected one of {', '.join(STRATEGIES)}")
 

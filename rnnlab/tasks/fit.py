@@ -154,7 +154,10 @@ def _fit_phase(model: keras.Model, train: tf.data.Dataset, val: tf.data.Dataset,
                earlier: dict[str, list],
                strategy: tf.distribute.Strategy | None) -> keras.callbacks.History:
     import keras
+    import tensorflow as tf
     from dvclive.keras import DVCLiveCallback
+
+    from rnnlab.tasks import progress
 
     if first_epoch >= last_epoch:
         history = keras.callbacks.History()
@@ -163,17 +166,23 @@ def _fit_phase(model: keras.Model, train: tf.data.Dataset, val: tf.data.Dataset,
     stopping = keras.callbacks.EarlyStopping(monitor="val_loss", patience=params.patience,
                                              restore_best_weights=True)
     backup = resume.resume_callback(backup_dir, live_dir, stopping, earlier)
-    callbacks = [stopping, DVCLiveCallback(live=live), backup]
+    # a progress bar on a terminal; in a log one line per epoch, and within a long one a line
+    # every progress.INTERVAL seconds
+    callbacks = [stopping, DVCLiveCallback(live=live), backup, progress.EpochProgress()]
+    verbose = progress.keras_verbose()
     if strategy is not None and params.strategy != "default":
         from rnnlab.tasks import distribute
 
         history = distribute.distributed_fit(model, train, val, last_epoch, callbacks, strategy,
                                              class_weight=class_weight,
-                                             initial_epoch=first_epoch, verbose=2)
+                                             initial_epoch=first_epoch, verbose=verbose)
     else:
+        # `shuffle` is Keras's for arrays: a tf.data dataset comes shuffled (shuffled_batches)
+        # and Keras ignores it, warning when it is True, as it is by default
         history = model.fit(train, validation_data=val, epochs=last_epoch,
                             initial_epoch=first_epoch, callbacks=callbacks,
-                            class_weight=class_weight, verbose=2)
+                            class_weight=class_weight, verbose=verbose,
+                            shuffle=not isinstance(train, tf.data.Dataset))
     history.history = backup.history  # every epoch's logs, those before a resume included
     return history
 

@@ -13,13 +13,26 @@ from rnnlab.core.params import value
 class FitParams:
     """The optimisation settings of every `train*` section."""
 
-    seed: int
-    optimizer: Literal["adam", "rmsprop", "sgd"]
-    learning_rate: float = value(gt=0)
-    clipnorm: float | None = value(gt=0)  # clip each gradient's norm (None: no clipping)
-    batch_size: int = value(ge=1)
-    epochs: int = value(ge=1)
-    patience: int = value(ge=0)  # EarlyStopping on val_loss, best weights restored
-    deterministic: bool  # tf.config.experimental.enable_op_determinism()
-    # default: one device; mirrored: every local GPU; multi_worker: the workers in TF_CONFIG
-    strategy: Literal["default", "mirrored", "multi_worker"] = "default"
+    seed: int = value(ge=0, help="Seeds weight initialisation, dropout and the batch "
+                      "shuffle, so the same params give the same model on one machine.")
+    optimizer: Literal["adam", "rmsprop", "sgd"] = value(help="The Keras optimizer.")
+    learning_rate: float = value(gt=0, help="The optimizer's step size.")
+    clipnorm: float | None = value(gt=0, help="Clip each gradient to this norm "
+                                   "(null: no clipping).")
+    batch_size: int = value(ge=1, help="Examples per training batch.")
+    epochs: int = value(ge=1, help="The most epochs trained (early stopping may end sooner).")
+    patience: int = value(ge=0, help="Epochs without a lower validation loss before "
+                          "EarlyStopping ends training; the best weights are restored.")
+    deterministic: bool = value(help="Turn on TensorFlow's `enable_op_determinism()`: "
+                                "bit-identical runs, some ops slower.")
+    strategy: Literal["default", "mirrored", "multi_worker"] = value(
+        "default", help="default: one device; mirrored: every local GPU; multi_worker: the "
+        "workers named in TF_CONFIG.")
+
+
+def check_freeze(freeze_epochs: int, epochs: int) -> None:
+    """A fine-tuning's frozen epochs must leave some to train the pretrained layers in."""
+    if freeze_epochs >= epochs:
+        raise ValueError(f"freeze_epochs: {freeze_epochs} ≥ epochs {epochs} would leave the "
+                         "pretrained layers frozen for the whole training; expected fewer than "
+                         "epochs")

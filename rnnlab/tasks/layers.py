@@ -39,6 +39,12 @@ def layer_specs(cell: str | list[str], units: int | list[int], bidirectional: bo
     return [LayerSpec(*row) for row in zip(*spread.values(), strict=True)]
 
 
+def stack_description(embedding_dim: int | None, specs: list[LayerSpec]) -> dict:
+    """What must agree between a pretraining and a model that starts from it."""
+    return {"embedding_dim": embedding_dim,
+            "layers": [[spec.cell, spec.units] for spec in specs]}
+
+
 def describe(specs: list[LayerSpec]) -> str:
     """`Bi-GRU(150) → GRU(100)`."""
     return " → ".join(spec.describe() for spec in specs)

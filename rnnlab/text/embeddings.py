@@ -9,14 +9,19 @@ from typing import Literal
 import numpy as np
 
 from rnnlab.core.errors import DataError
-from rnnlab.core.params import only
+from rnnlab.core.params import only, value
 from rnnlab.text.vocab import OOV_ID, PAD_ID, Vocab
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class EmbeddingsParams:
-    missing: Literal["zeros", "random"]  # rows for vocabulary words GloVe does not know
-    seed: int | None = only(lambda p: p.missing == "random", "missing: random only")
+    """The GloVe matrix of a task's vocabulary (`embeddings.<task>`)."""
+
+    missing: Literal["zeros", "random"] = value(
+        help="Rows for vocabulary words GloVe does not know: zeros, or seeded normal vectors "
+        "scaled like the found ones.")
+    seed: int | None = only(lambda p: p.missing == "random", "missing: random only", ge=0,
+                            help="Seeds the random rows.")
 
 
 def glove_file(raw_dir: Path, dim: int) -> Path:

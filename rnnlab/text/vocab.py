@@ -27,11 +27,16 @@ EOL = "\n"  # end of line: a token of its own for language models, which must pr
 class VocabParams:
     """A task's vocabulary, built from its training split (`vocab.<task>`)."""
 
-    level: Literal["word", "char"]
-    standardize: Literal["keras", "lower_strip_punctuation", "lower", "none"]
-    max_tokens: int | None = value(ge=3)  # total size including padding (0) and OOV (1)
-    min_freq: int = value(ge=1)
-    end_of_line: bool = False  # reserve the EOL token (language models predict line ends)
+    level: Literal["word", "char"] = value(help="The tokens: words or characters.")
+    standardize: Literal["keras", "lower_strip_punctuation", "lower", "none"] = value(
+        help="Normalisation before splitting: keras (Tokenizer's filters, apostrophes kept), "
+        "lower_strip_punctuation (TextVectorization's default), lower, or none.")
+    max_tokens: int | None = value(ge=3, help="Vocabulary size including padding (0) and OOV "
+                                   "(1); the most frequent tokens are kept (null: no limit).")
+    min_freq: int = value(ge=1, help="Tokens seen fewer times in training are out of "
+                          "vocabulary.")
+    end_of_line: bool = value(False, help="Reserve the end-of-line token (language models "
+                              "predict line ends).")
 
 
 @dataclasses.dataclass

@@ -44,6 +44,7 @@ ENABLE = {
     ("train", "conv_pool"): {"conv_filters": 16, "conv_kernel": 5, "conv_pool": 2},
     ("train", "between_dense"): {"layers": 2},
     ("train_lm", "l2"): {"dense_units": 64},
+    ("embeddings", "seed"): {"missing": "random", "seed": 0},
     ("lm_sequences", "maxlen"): {"recipe": "prefixes", "sentence_size": ..., "step": ...},
 }
 

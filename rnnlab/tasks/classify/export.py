@@ -6,7 +6,10 @@ Python nor rnnlab: `standardize` for the vocabulary's mode, the whitespace split
 the vocabulary lookup (unknown words: OOV id 1, or left out for `unknown: drop`), truncation to
 `maxlen` on the `truncating` side, then padding on the `padding` side, the Keras model, and a
 binary model's sigmoid turned into the two columns (P(negative), P(positive)) of `two_columns`.
-It returns `probabilities` (float32, [batch, classes]) and `label` (the likeliest label name).
+It returns `probabilities` (float32, [batch, classes]), `label` (the likeliest label name) and
+`error`: "" for a text answered, else why it is refused, as `rnnlab predict` refuses it (NUL
+byte, not UTF-8, empty, no word, no known word: docs/serving.md, "Text rules"); a refused
+text's label is "" and its probabilities 0.
 
 A text's answer does not depend on the rest of the request, as in `rnnlab predict`: a masked
 model's batch is padded to its own longest row (the mask hides the padding), and a model that
@@ -20,12 +23,14 @@ check runs before TensorFlow is imported, so a refusal takes a moment.
 
 from __future__ import annotations
 
+import functools
 import json
 import string
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rnnlab.cli_input import ALL_UNKNOWN, EMPTY, NO_WORDS, NOT_UTF8, NUL_BYTE
 from rnnlab.core.errors import DataError
 from rnnlab.core.files import atomic_dir
 from rnnlab.tasks.classify.data import reads_padding
@@ -51,6 +56,12 @@ def char_class(chars: str) -> str:
     return "[" + "".join(f"\\x{{{ord(c):x}}}" for c in chars) + "]"
 
 
+@functools.cache
+def whitespace() -> str:
+    """Every character `str.split` and `str.strip` take for whitespace."""
+    return "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
+
+
 def split_words(texts: tf.Tensor, mode: str) -> tf.RaggedTensor:
     """`tokenize(text, "word", mode)` for a batch: lower-casing with full Unicode rules (ICU,
     as `str.lower`), filter characters to spaces, then a split on every character `str.split`
@@ -61,8 +72,7 @@ def split_words(texts: tf.Tensor, mode: str) -> tf.RaggedTensor:
         texts = tf.strings.lower(texts, encoding="utf-8")
     if FILTERS[mode]:
         texts = tf.strings.regex_replace(texts, char_class(FILTERS[mode]), " ")
-    whitespace = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
-    return tf.strings.split(tf.strings.regex_replace(texts, char_class(whitespace), " "))
+    return tf.strings.split(tf.strings.regex_replace(texts, char_class(whitespace()), " "))
 
 
 def pad_batch(ids: tf.RaggedTensor, maxlen: int, padding: str, truncating: str,
@@ -121,18 +131,48 @@ def serving_function(classifier: Classifier, table: tf.lookup.StaticHashTable) -
     def serve(texts: tf.Tensor) -> dict[str, tf.Tensor]:
         words = split_words(texts, classifier.vocab.standardize)
         ids = tf.ragged.map_flat_values(table.lookup, words)
+        error = refusals(texts, words, ids)
         if meta["unknown"] == "drop":
             ids = tf.ragged.boolean_mask(ids, tf.not_equal(ids, OOV_ID))
-        empty = tf.cast(tf.equal(ids.row_lengths(), 0), tf.int64)  # one unknown word, as predict
+        empty = tf.cast(tf.equal(ids.row_lengths(), 0), tf.int64)  # refused: any one column
         fill = tf.fill([tf.reduce_sum(empty)], tf.constant(OOV_ID, ids.dtype))
         ids = tf.concat([ids, tf.RaggedTensor.from_row_lengths(fill, empty)], axis=1)
         x = pad_batch(ids, meta["maxlen"], meta["padding"], meta["truncating"], full_width)
         out = tf.cast(model(tf.cast(x, tf.int32), training=False), tf.float32)
         probabilities = tf.concat([1 - out, out], axis=1) if columns == 1 else out
-        return {"probabilities": probabilities,
-                "label": tf.gather(names, tf.argmax(probabilities, axis=1))}
+        answered = tf.equal(error, "")
+        return {"probabilities": tf.where(answered[:, None], probabilities, 0.0),
+                "label": tf.where(answered, tf.gather(names, tf.argmax(probabilities, axis=1)),
+                                  ""),
+                "error": error}
 
     return serve
+
+
+def refusals(texts: tf.Tensor, words: tf.RaggedTensor, ids: tf.RaggedTensor) -> tf.Tensor:
+    """Why each text is refused, as `rnnlab predict` refuses it (docs/serving.md, "Text rules";
+    the messages of rnnlab/cli_input.py, naming a text by its place, "text 2"), or "". Checked
+    on the raw bytes: lower-casing cuts a text at a NUL byte and mends bad UTF-8."""
+    import tensorflow as tf
+
+    name = tf.strings.join(["text ", tf.strings.as_string(tf.range(1, tf.size(texts) + 1))])
+    before_nul = tf.strings.regex_replace(texts, r"(?s)\x00.*", "", replace_global=False)
+    nul_at = tf.strings.as_string(tf.strings.length(before_nul, unit="UTF8_CHAR") + 1)
+    head, _, tail = NUL_BYTE.partition("{}")
+    valid = tf.equal(tf.strings.unicode_encode(
+        tf.strings.unicode_decode(texts, "UTF-8", errors="ignore"), "UTF-8"), texts)
+    known = tf.reduce_any(tf.greater(ids, OOV_ID), axis=1)  # pad (0) and [UNK] (1) are not words
+    cases = [(tf.strings.regex_full_match(texts, r"(?s).*\x00.*"),
+              tf.strings.join([name, head, nul_at, tail])),
+             (tf.logical_not(valid), tf.strings.join([name, NOT_UTF8])),
+             (tf.strings.regex_full_match(texts, char_class(whitespace()) + "*"),
+              tf.strings.join([name, EMPTY])),
+             (tf.equal(words.row_lengths(), 0), tf.strings.join([name, NO_WORDS])),
+             (tf.logical_not(known), tf.strings.join([name, ALL_UNKNOWN]))]
+    error = tf.fill(tf.shape(texts), "")
+    for refused, message in reversed(cases):  # the first that applies, as the CLI checks them
+        error = tf.where(refused, message, error)
+    return error
 
 
 def check_target(out: Path, model_dir: Path) -> None:

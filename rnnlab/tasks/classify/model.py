@@ -8,7 +8,7 @@ import numpy as np
 from rnnlab.core.errors import DataError
 from rnnlab.tasks.classify.params import TrainParams
 from rnnlab.tasks.fit import make_optimizer
-from rnnlab.tasks.layers import layer_specs, recurrent_stack
+from rnnlab.tasks.layers import recurrent_stack
 
 
 def embedding_layer(params: TrainParams, vocab_size: int,
@@ -131,7 +131,7 @@ def build_classifier(params: TrainParams, vocab_size: int, num_classes: int,
     if params.conv_filters:
         x = conv_front(params, x)
     pooled = params.pooling != "last"
-    specs = layer_specs(params.cell, params.units, params.bidirectional, params.layers)
+    specs = params.specs
     x = recurrent_stack(x, specs, pooled, params.recurrent_dropout, params.dropout,
                         params.between_dense or 0)
     if pooled:

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from rnnlab.core.errors import DataError
-from rnnlab.core.model_folder import MODEL_FILE, read_model_meta
+from rnnlab.core.model_folder import MODEL_FILE, check_model_against_meta, read_model_meta
 from rnnlab.text.sequences import pad_sequences, sequence_lengths
 from rnnlab.text.vocab import OOV_ID, Vocab
 
@@ -103,7 +103,9 @@ class Classifier:
     def model(self):
         """The Keras model, loaded on first use (bad input is refused before TensorFlow loads)."""
         if self._model is None:
-            self._model = load_inference_model(self.folder)
+            model = load_inference_model(self.folder)
+            check_model_against_meta(self.folder, model, self.meta, len(self.vocab))
+            self._model = model
         return self._model
 
     def probabilities(self, texts: Sequence[str], batch_size: int = 256) -> np.ndarray:

@@ -6,13 +6,19 @@ does not re-run hours of training.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from rnnlab.core.errors import DataError, UsageError
-from rnnlab.core.model_folder import load_keras_model, read_model_meta
+from rnnlab.core.model_folder import (
+    check_model_against_meta,
+    load_keras_model,
+    read_model_meta,
+)
 from rnnlab.core.samples import markdown_blocks
 from rnnlab.tasks.lm.params import EvaluateLMParams
 from rnnlab.text.sequences import pad_sequences
@@ -88,6 +94,15 @@ def check_sampling(temperature: float, top_k: int, vocab_size: int) -> None:
 def generate(model: keras.Model, history: list[int], length: int, recipe: str, context: int,
              eol: int, temperature: float, top_k: int, seed: int) -> list[int]:
     """`length` new token ids after `history`; the same arguments give the same tokens."""
+    return [*history, *generate_ids(model, history, length, recipe, context, eol, temperature,
+                                    top_k, seed)]
+
+
+def generate_ids(model: keras.Model, history: list[int], length: int, recipe: str,
+                 context: int, eol: int, temperature: float, top_k: int,
+                 seed: int) -> Iterator[int]:
+    """The `length` new token ids after `history`, each yielded as soon as it is drawn. The
+    arguments are checked on the first `next`, before any token."""
     vocab_size = int(model.output_shape[-1])
     check_sampling(temperature, top_k, vocab_size)
     import tensorflow as tf
@@ -101,7 +116,7 @@ def generate(model: keras.Model, history: list[int], length: int, recipe: str, c
     for _ in range(length):
         logits = np.asarray(predict(model_context(history, recipe, context, eol)))
         history.append(sample_next(logits.reshape(-1, vocab_size)[-1], temperature, top_k, rng))
-    return history
+        yield history[-1]
 
 
 def detokenize(vocab: Vocab, ids: list[int]) -> str:
@@ -130,19 +145,43 @@ class Generator:
     @property
     def model(self) -> keras.Model:
         if self._model is None:
-            self._model = load_keras_model(self.folder)
+            model = load_keras_model(self.folder)
+            check_model_against_meta(self.folder, model, self.meta, len(self.vocab))
+            self._model = model
         return self._model
 
     def generate(self, prompt: str, length: int, temperature: float, top_k: int,
                  seed: int) -> str:
         """The prompt (as the vocabulary reads it) followed by `length` generated tokens."""
+        return "".join(self.stream(prompt, length, temperature, top_k, seed))
+
+    def stream(self, prompt: str, length: int, temperature: float, top_k: int,
+               seed: int) -> Iterator[str]:
+        """`generate`'s text in pieces, as it is produced: first the prompt (as the vocabulary
+        reads it), then each token with the space before it, if any. Bad arguments are refused
+        on the first `next`, before any piece."""
         if length < 1:
             raise UsageError(f"length must be at least 1, got {length}")
         check_sampling(temperature, top_k, len(self.vocab))
         start = prompt_ids(self.vocab, prompt)
-        ids = generate(self.model, start, length, self.recipe, self.meta["context"],
-                       self.vocab.index[EOL], temperature, top_k, seed)
-        return detokenize(self.vocab, ids[1:])
+        eol = self.vocab.index[EOL]
+        tokens = generate_ids(self.model, start, length, self.recipe, self.meta["context"], eol,
+                              temperature, top_k, seed)
+        first = next(tokens)  # the model loads and the sampling is checked before the prompt
+        text = detokenize(self.vocab, start[1:])
+        if text:
+            yield text
+        before = start[-1]
+        for token in itertools.chain([first], tokens):
+            yield self._piece(before, token, eol)
+            before = token
+
+    def _piece(self, before: int, token: int, eol: int) -> str:
+        """`token` as detokenized after `before`: words are spaced, but not around line ends."""
+        text = self.vocab.decode([token])[0]
+        if self.vocab.level == "char" or eol in (before, token):
+            return text
+        return " " + text
 
 
 def samples_markdown(generator: Generator, params: EvaluateLMParams) -> str:

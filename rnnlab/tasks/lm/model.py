@@ -15,7 +15,7 @@ import keras
 
 from rnnlab.core.errors import ParamsError
 from rnnlab.tasks.fit import make_optimizer
-from rnnlab.tasks.layers import layer_specs, recurrent_stack
+from rnnlab.tasks.layers import recurrent_stack
 from rnnlab.tasks.lm.params import TrainLMParams
 
 
@@ -23,7 +23,7 @@ def build_language_model(params: TrainLMParams, vocab_size: int,
                          many_to_many: bool) -> keras.Model:
     """Embedding -> recurrent layers (dropout after each) -> optional dense -> logits over the
     vocabulary, at every step (`many_to_many`) or after the last one."""
-    specs = layer_specs(params.cell, params.units, params.bidirectional)
+    specs = params.specs
     if many_to_many and any(spec.bidirectional for spec in specs):
         raise ParamsError("train_lm.bidirectional: a windows (many-to-many) model would see the "
                           "tokens it must predict; use it with the prefixes recipe only")

@@ -18,9 +18,7 @@ import pandas as pd
 
 from rnnlab.core.errors import DataError
 from rnnlab.core.params import value
-from rnnlab.tasks.layers import layer_specs
 from rnnlab.tasks.lm.params import TrainLMParams
-from rnnlab.tasks.transfer import stack_description
 from rnnlab.text.sequences import token_stream
 from rnnlab.text.vocab import EOL, Vocab, build_vocab
 
@@ -31,17 +29,24 @@ HELD_OUT = "test"  # the split no pool may take
 class PretrainParams(TrainLMParams):
     """A pool of text, its vocabulary, and the windows language model trained on it."""
 
-    pool: str  # the prepare entry whose text is pooled (data/prepared/<pool>.parquet)
-    splits: list[str]  # which of its splits; never `test`
-    val_fraction: float = value(gt=0, lt=1)  # pool documents (or the last lines) held out
-    sentence_size: int = value(ge=1)  # tokens per training window
-    step: int = value(ge=1)  # tokens between window starts
-    epoch_windows: int | None = value(None, ge=1)  # windows per epoch (None: all of them)
-    # the vocabulary, as `vocab.<task>` (it always reserves the end-of-line token)
-    level: Literal["word", "char"]
-    standardize: Literal["keras", "lower_strip_punctuation", "lower", "none"]
-    max_tokens: int | None = value(ge=3)  # its softmax's size: the cost of a word model
-    min_freq: int = value(ge=1)
+    pool: str = value(help="The prepare entry whose text is pooled "
+                      "(`data/prepared/<pool>.parquet`).")
+    splits: list[str] = value(help="Which of the pool's splits are used; never test.")
+    val_fraction: float = value(gt=0, lt=1, help="Share of the pool's documents (or its last "
+                                "lines) held out for validation.")
+    sentence_size: int = value(ge=1, help="Tokens per training window.")
+    step: int = value(ge=1, help="Tokens between window starts.")
+    epoch_windows: int | None = value(None, ge=1, help="Windows drawn per epoch (null: all of "
+                                      "them).")
+    level: Literal["word", "char"] = value(help="The pool vocabulary's tokens: words or "
+                                           "characters (it always reserves the end-of-line "
+                                           "token).")
+    standardize: Literal["keras", "lower_strip_punctuation", "lower", "none"] = value(
+        help="How text is normalised before it is split into tokens, as in vocab.")
+    max_tokens: int | None = value(ge=3, help="Vocabulary size with padding and OOV: the "
+                                   "softmax's size, the cost of a word model (null: no limit).")
+    min_freq: int = value(ge=1, help="Tokens seen fewer times in the pool are out of "
+                          "vocabulary.")
 
     def check(self) -> None:
         TrainLMParams.check(self)
@@ -88,9 +93,3 @@ def streams(train: pd.DataFrame, val: pd.DataFrame, vocab: Vocab) -> tuple[np.nd
                                                                           np.ndarray]:
     return tuple(token_stream(part["text"].tolist(), part["eol"].tolist(), vocab)
                  for part in (train, val))
-
-
-def stack(params: TrainLMParams) -> dict:
-    """What a task's model must match to start from this one (kept in its meta)."""
-    return stack_description(params.embedding_dim,
-                             layer_specs(params.cell, params.units, params.bidirectional))

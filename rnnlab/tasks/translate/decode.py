@@ -100,28 +100,33 @@ class Translator:
 
     # inputs
 
-    def encode_texts(self, texts: Sequence[str], max_words: int) -> np.ndarray:
-        """Normalise and encode raw sentences; refuse ones that cannot be translated."""
+    def encode_texts(self, texts: Sequence[str], max_words: int,
+                     names: Sequence[str] | None = None) -> np.ndarray:
+        """Normalise and encode raw sentences; refuse the first that cannot be translated,
+        naming it by `names` (default: its position, "text 1", "text 2", ...)."""
         rows = []
         for number, text in enumerate(texts, 1):
+            name = names[number - 1] if names is not None else f"text {number}"
             try:
                 text.encode("utf-8")
             except UnicodeEncodeError:
-                raise TranslationInputError(f"text {number}: not UTF-8 text") from None
+                raise TranslationInputError(f"{name} is not UTF-8 text") from None
             words = normalize_sentence(text).split()
             if not words:
-                raise TranslationInputError(f"text {number} is empty after normalisation "
+                raise TranslationInputError(f"{name} is empty after normalisation "
                                             "(expected at least one word)")
             if len(words) > max_words:
                 raise TranslationInputError(
-                    f"text {number} has {len(words)} words, more than max_input_words "
+                    f"{name} has {len(words)} words, more than max_input_words "
                     f"({max_words}); the model learned from sentences of at most "
                     f"{self.meta['max_source_words']} words")
             ids = [self.source.index.get(w, OOV_ID) for w in words]
             if all(i == OOV_ID for i in ids):
-                raise TranslationInputError(f"text {number}: no word of it is in the training "
+                raise TranslationInputError(f"{name}: no word of it is in the training "
                                             f"vocabulary ({' '.join(words[:5])!s})")
             rows.append(ids)
+        if not rows:
+            raise TranslationInputError("no sentence given (expected at least one)")
         return pad_sequences(rows, max(len(r) for r in rows), "post", "post")
 
     def translate(self, texts: Sequence[str], beam_width: int, length_penalty: float,
