@@ -1,7 +1,7 @@
 # Two targets a newcomer needs: `make repro` (set up, then run the pipeline) and `make test`.
 VENV := .venv
 export PATH := $(abspath $(VENV))/bin:$(PATH)
-export TF_CPP_MIN_LOG_LEVEL ?= 2
+export TF_CPP_MIN_LOG_LEVEL ?= 3
 
 # TensorFlow with CUDA where `nvidia-smi -L` lists a GPU, else the pinned tensorflow-cpu;
 # `make setup GPU=1` or `GPU=0` forces either (see docs/gpu_and_distribute.md). The GPU build is

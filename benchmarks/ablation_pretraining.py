@@ -21,20 +21,19 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from provenance import earlier_results, provenance, write_result  # noqa: E402
+from retrained import scratch_checkout, test_accuracy, test_bleu  # noqa: E402
 
 from rnnlab.core import paths  # noqa: E402
 from rnnlab.core.files import load_npz, read_json  # noqa: E402
 from rnnlab.core.params import load_entry  # noqa: E402
-from rnnlab.tasks.classify.params import FinetuneParams, SequencesParams, TrainParams  # noqa: E402
+from rnnlab.tasks.classify.params import FinetuneParams, TrainParams  # noqa: E402
 from rnnlab.tasks.lm.params import (  # noqa: E402
     EvaluateLMParams,
     FinetuneLMParams,
@@ -42,7 +41,6 @@ from rnnlab.tasks.lm.params import (  # noqa: E402
 )
 from rnnlab.tasks.translate.params import (  # noqa: E402
     FinetuneTranslationParams,
-    TranslationEvalParams,
     TranslationTrainParams,
 )
 
@@ -55,22 +53,14 @@ def from_scratch(entry: object, cls: type) -> object:
 
 
 def classifier(task: str) -> dict:
-    import numpy as np
-
-    from rnnlab.core.model_folder import load_keras_model, read_model_meta
-    from rnnlab.tasks.classify.data import predict
+    from rnnlab.core.model_folder import read_model_meta
     from rnnlab.tasks.classify.train import CLASSIFY
     from rnnlab.tasks.training import train_and_save
 
     params = from_scratch(load_entry("finetune", task, FinetuneParams), TrainParams)
-    seq = load_entry("sequences", task, SequencesParams)
     train_and_save(CLASSIFY, "ablation", task, params)
-    model = load_keras_model(paths.model_dir(task))
     meta = read_model_meta(paths.model_dir(task), "classify")
-    data = load_npz(paths.sequences(task))
-    out = predict(model, data["x_test"], data["len_test"], 512, seq.padding)
-    pred = (out[:, 0] >= 0.5).astype(int) if out.shape[1] == 1 else out.argmax(axis=1)
-    return {"scratch_accuracy": round(float(np.mean(pred == data["y_test"])), 4),
+    return {"scratch_accuracy": round(test_accuracy(task), 4),
             "scratch_train_seconds": meta["train_seconds"], "scratch_epochs": meta["epochs_run"],
             "finetuned_accuracy": round(read_json(paths.metrics(task))["accuracy"], 4)}
 
@@ -98,27 +88,11 @@ def language_model(task: str) -> dict:
             "scratch_epochs": generator.meta["epochs_run"]}
 
 
-def test_bleu(task: str, evaluation: TranslationEvalParams) -> float:
-    from rnnlab.core.files import read_table
-    from rnnlab.tasks.translate import score
-    from rnnlab.tasks.translate.data import encode_sources
-    from rnnlab.tasks.translate.decode import Translator
-
-    pairs = read_table(paths.prepared(evaluation.data))
-    sources, references = score.references_by_source(pairs[pairs["split"] == "test"])
-    translator = Translator(paths.model_dir(task))
-    hypotheses = translator.translate_ids(encode_sources(sources, translator.source),
-                                          evaluation.beam_width, evaluation.length_penalty,
-                                          evaluation.max_output_len, evaluation.batch_size)
-    return score.corpus_scores(hypotheses, references)["bleu"]
-
-
 def translator(task: str, seeds: list[int]) -> dict:
     from rnnlab.tasks.training import train_and_save
     from rnnlab.tasks.translate.train import TRANSLATE
 
     tuned = load_entry("finetune_translation", task, FinetuneTranslationParams)
-    evaluation = load_entry("evaluate_translation", task, TranslationEvalParams)
     result = {"finetuned_bleu": read_json(paths.metrics(task))["bleu"]}
     for seed in [tuned.seed, *seeds]:
         arms = [("scratch", from_scratch(tuned, TranslationTrainParams))]
@@ -126,7 +100,7 @@ def translator(task: str, seeds: list[int]) -> dict:
             arms.append(("finetuned", tuned))
         for arm, params in arms:
             train_and_save(TRANSLATE, "ablation", task, dataclasses.replace(params, seed=seed))
-            result[f"{arm}_bleu_seed{seed}"] = test_bleu(task, evaluation)
+            result[f"{arm}_bleu_seed{seed}"] = test_bleu(task)
             result[f"{arm}_val_loss_seed{seed}"] = read_json(
                 paths.model_dir(task) / "meta.json")["best_val_loss"]
     return result
@@ -148,12 +122,7 @@ def main() -> None:
     finetuned = {p.stem for p in (ROOT / "data/params/finetune").glob("*.json")}
     translators = {p.stem for p in (ROOT / "data/params/finetune_translation").glob("*.json")}
     results = {}
-    with tempfile.TemporaryDirectory() as scratch:
-        os.symlink(ROOT / "data", Path(scratch) / "data")
-        (Path(scratch) / "metrics").symlink_to(ROOT / "metrics")  # read only: the tuned scores
-        (Path(scratch) / "models").mkdir()  # the models trained here; the pretrainings read only
-        (Path(scratch) / "models" / "pretrain").symlink_to(ROOT / "models" / "pretrain")
-        os.chdir(scratch)
+    with scratch_checkout(ROOT, metrics=True):
         for task in args.tasks:
             if task in translators:
                 results[task] = translator(task, args.seeds)

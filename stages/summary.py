@@ -10,17 +10,14 @@ from pathlib import Path
 from rnnlab.core.files import read_text, write_text
 from rnnlab.core.params import read_resolved
 from rnnlab.core.stage import run
-from rnnlab.report.summary import readme_block, summary_markdown, with_readme_block
+from rnnlab.report.summary import READS, readme_block, summary_markdown, with_readme_block
 
 RESULTS = Path("RESULTS.md")  # beside the README: outside metrics/, which it reads whole
 README = Path("README.md")
 
 
 def main(_: str) -> None:
-    params = read_resolved("evaluate", "train", "finetune", "sequences", "evaluate_lm", "train_lm",
-                           "finetune_lm", "pretrain",
-                           "lm_sequences", "evaluate_translation", "train_translation",
-                           "finetune_translation")
+    params = read_resolved(*READS)
     readme = with_readme_block(read_text(README), readme_block(params), str(README))
     write_text(RESULTS, summary_markdown(params))
     write_text(README, readme)

@@ -6,7 +6,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent))
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def env(tmp_path_factory):
     mirror = make_mirror(tmp_path_factory.mktemp("mirror"))
     bin_dir = str(Path(sys.executable).parent)
     return os.environ | {"RNNLAB_MIRROR": str(mirror), "PATH": bin_dir + os.pathsep +
-                         os.environ["PATH"], "TF_CPP_MIN_LOG_LEVEL": "2", "DVC_NO_ANALYTICS": "1"}
+                         os.environ["PATH"], "TF_CPP_MIN_LOG_LEVEL": "3", "DVC_NO_ANALYTICS": "1"}
 
 
 def real_params(path: Path = ROOT / "params.yaml") -> dict:

@@ -22,7 +22,7 @@ from rnnlab.tasks.classify.params import BaselineParams
 ENTRY = {"models": ["tfidf", "nbsvm"], "classifier": "linear_svc", "c_grid": [0.1, 1.0],
          "ngram_max": 2, "min_df": 1, "sublinear_tf": True, "seed": 0,
          "nbsvm_c_grid": [0.1, 1.0], "nbsvm_ngram_max": 2, "nbsvm_min_df": 1,
-         "nbsvm_beta": 0.25}
+         "nbsvm_beta_grid": [0.25, 1.0]}
 
 
 def params(**changes) -> BaselineParams:
@@ -136,11 +136,15 @@ def test_run_baselines_on_real_fits_is_reproducible():
     assert first["baseline_model"] in ("tfidf", "nbsvm")
     assert first["baseline_accuracy"] == first[f"{first['baseline_model']}_accuracy"]
     assert first["nbsvm_accuracy"] >= 0.8 and first["tfidf_accuracy"] >= 0.8
+    assert first["nbsvm_beta"] in (0.25, 1.0) and "tfidf_beta" not in first
 
 
 @pytest.mark.parametrize("changes, message", [
-    ({"nbsvm_beta": 1.5}, "baseline.toy.nbsvm_beta: expected a value ≥ 0 and ≤ 1, got 1.5"),
-    ({"nbsvm_beta": -0.1}, "baseline.toy.nbsvm_beta: expected a value ≥ 0 and ≤ 1, got -0.1"),
+    ({"nbsvm_beta_grid": [0.5, 1.5]},
+     "baseline.toy.nbsvm_beta_grid: expected a value ≥ 0 and ≤ 1, got 1.5"),
+    ({"nbsvm_beta_grid": [-0.1]},
+     "baseline.toy.nbsvm_beta_grid: expected a value ≥ 0 and ≤ 1, got -0.1"),
+    ({"nbsvm_beta_grid": []}, "baseline.toy.nbsvm_beta_grid: expected at least one value"),
     ({"nbsvm_c_grid": []}, "baseline.toy.nbsvm_c_grid: expected at least one value"),
     ({"c_grid": []}, "baseline.toy.c_grid: expected at least one value"),
     ({"nbsvm_c_grid": [0.0]}, "baseline.toy.nbsvm_c_grid: expected a value > 0, got 0.0"),
@@ -158,3 +162,21 @@ def test_bad_params_are_refused_in_one_line_naming_the_field(changes, message):
 def test_nbsvm_refuses_beta_outside_zero_one_when_built_directly():
     with pytest.raises(ValueError, match="beta"):
         NBSVMClassifier(beta=2.0).fit(sp.csr_matrix(np.eye(2)), [0, 1])
+
+
+def test_tfidf_alone_needs_no_nbsvm_keys_and_writes_no_nbsvm_scores():
+    alone = params(models=["tfidf"], **TFIDF_ONLY)
+    assert alone.nbsvm_c_grid is None
+    result = run_baselines(toy(), alone)
+    assert result["baseline_model"] == "tfidf"
+    assert not any(key.startswith("nbsvm_") for key in result)
+
+
+def test_another_beta_without_refitting_equals_fitting_with_it():
+    data = toy(classes=3)
+    x = nbsvm_pipeline().named_steps["counts"].fit_transform(data["text"])
+    y = data["label"].to_numpy()
+    refitted = NBSVMClassifier(C=0.5, beta=0.5).fit(x, y)
+    rescaled = NBSVMClassifier(C=0.5, beta=1.0).fit(x, y).with_beta(0.5)
+    np.testing.assert_allclose(rescaled.coef_, refitted.coef_)
+    np.testing.assert_array_equal(rescaled.predict(x), refitted.predict(x))

@@ -4,6 +4,7 @@ the params check before anything trains."""
 
 from __future__ import annotations
 
+import dataclasses
 import tarfile
 from pathlib import Path
 
@@ -142,8 +143,9 @@ def test_frozen_layers_do_not_change_in_the_frozen_epochs(tmp_path):
     from rnnlab.tasks.classify import data
 
     target = vocab([f"w{i}" for i in range(20)])
-    classifier, params = tiny_classifier(target, epochs=1, freeze_epochs=1, patience=1,
+    classifier, params = tiny_classifier(target, epochs=2, freeze_epochs=1, patience=1,
                                          batch_size=8)
+    params = dataclasses.replace(params, epochs=1)  # stop after the frozen epoch, to look at it
     rng = np.random.default_rng(0)
     x = rng.integers(3, len(target), (32, 6)).astype("int32")
     y, lengths = rng.integers(0, 3, 32).astype("int32"), np.full(32, 6)

@@ -77,7 +77,7 @@ def test_the_stage_runner_sets_the_log_level_before_tensorflow_loads():
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, check=True,
                          capture_output=True, text=True).stdout
-    assert out.split() == ["2", "False"]  # and it does not load TensorFlow itself
+    assert out.split() == ["3", "False"]  # and it does not load TensorFlow itself
 
 
 class Clock:

@@ -197,8 +197,8 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
                 os.replace(tmp, target)
             except BaseException:  # the old folder goes back: nothing lost
                 if old is not None:
-                    os.replace(old, target)
-                    old = None
+                    aside, old = old, None  # kept, even if it cannot go back
+                    os.replace(aside, target)
                 raise
         finally:
             for leftover in (tmp, old):

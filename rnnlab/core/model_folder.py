@@ -178,6 +178,13 @@ def check_model_against_meta(folder: Path, model: Any, meta: dict,
                         f"has {width} units")
 
 
+def check_vocab_size(folder: Path, meta: dict, field: str, vocab_file: str, size: int) -> None:
+    """meta.json's `field` (a vocabulary size it records, if it does) is `vocab_file`'s size."""
+    if field in meta and meta[field] != size:
+        raise DataError(f"{folder / META_FILE}: {field}: {meta[field]!r}, but {vocab_file} has "
+                        f"{size} tokens")
+
+
 def _last(shape: Any) -> Any:
     shape = shape[0] if isinstance(shape, list) and shape and isinstance(shape[0], tuple) \
         else shape

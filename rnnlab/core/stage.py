@@ -17,9 +17,12 @@ from pathlib import Path
 
 from rnnlab.core.errors import RnnlabError
 
-# TensorFlow's C++ logs below this level stay out of the log (0 info, 1 warning, 2 error); a
-# run that wants them sets TF_CPP_MIN_LOG_LEVEL itself. Errors still show.
-LOG_LEVEL = "2"
+# TensorFlow's C++ logs below this level stay out of the log (0 info, 1 warning, 2 error, 3
+# fatal); a run that wants them sets TF_CPP_MIN_LOG_LEVEL itself, as the Makefile does. 3: the
+# error lines TensorFlow logs in a healthy run are notices ("oneDNN supports DT_BOOL only on
+# platforms with AVX-512. Falling back ...", once per training; a GPU build's "Unable to register
+# cuDNN factory"), and a real failure raises a Python exception with its message.
+LOG_LEVEL = "3"
 # "I0000 00:00:1796672349.837787    3749 port.cc:153] ...": absl's C++ log line, its severity first
 _LOG_LINE = re.compile(r"^([IWEF])\d{4} \d\d:\d\d:\d+\.\d+ +\d+ [^\]]+\] ")
 _SEVERITY = {"I": 0, "W": 1, "E": 2, "F": 3}

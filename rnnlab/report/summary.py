@@ -3,31 +3,47 @@ one results table, between its markers, so no number there is ever typed by hand
 
 from __future__ import annotations
 
+from typing import Any
+
 from rnnlab.core import paths
 from rnnlab.core.errors import DataError
 from rnnlab.core.files import read_json
+from rnnlab.core.params import from_mapping
 from rnnlab.core.samples import markdown_table
-from rnnlab.tasks.layers import describe, layer_specs
+from rnnlab.tasks.classify.params import TRAINING_SECTIONS as CLASSIFY
+from rnnlab.tasks.layers import describe
+from rnnlab.tasks.lm.params import TRAINING_SECTIONS as LANGUAGE_MODEL
+from rnnlab.tasks.lm.pretrain import PretrainParams
+from rnnlab.tasks.translate.params import TRAINING_SECTIONS as TRANSLATE
 
 Params = dict[str, dict[str, dict]]  # resolved entries: {section: {name: values}}
+# The resolved sections the summary reads: each family's training sections and its others.
+READS = ("sequences", "evaluate", *CLASSIFY, "lm_sequences", "evaluate_lm", *LANGUAGE_MODEL,
+         "evaluate_translation", *TRANSLATE, "pretrain")
 
 
-def training_entry(params: Params, sections: tuple[str, str], task: str) -> dict:
-    """A task's training entry, from scratch or fine-tuned, with `pretrained` where it has one."""
-    scratch, finetune = sections
-    return params.get(finetune, {}).get(task) or params[scratch][task]
+def training_entry(params: Params, sections: dict[str, type], task: str) -> Any:
+    """A task's training entry, in whichever of its family's training sections holds it (from
+    scratch or fine-tuned, with `pretrained`), as its schema reads it."""
+    for section, schema in sections.items():
+        if task in params.get(section, {}):
+            return from_mapping(schema, params[section][task], f"{section}.{task}")
+    raise DataError(f"data/params: no training entry for {task} in {', '.join(sections)}")
 
 
-def classifier_description(train: dict, sequences: dict) -> str:
-    specs = layer_specs(train["cell"], train["units"], train["bidirectional"], train["layers"])
-    embedding = (f"from pretrain.{train['pretrained']}" if "pretrained" in train
-                 else train["embedding"])
+def pretrained_from(entry: Any) -> str | None:
+    return getattr(entry, "pretrained", None)
+
+
+def classifier_description(train: Any, sequences: dict) -> str:
+    embedding = (f"from pretrain.{pretrained_from(train)}" if pretrained_from(train)
+                 else train.embedding)
     extras = [embedding, f"maxlen {sequences['maxlen']}"]
-    if train["pooling"] != "last":
-        extras.append(f"{train['pooling']}-pooled")
-    if train["conv_filters"]:
-        extras.append(f"Conv1D({train['conv_filters']})")
-    return f"{describe(specs)}; " + ", ".join(extras)
+    if train.pooling != "last":
+        extras.append(f"{train.pooling}-pooled")
+    if train.conv_filters:
+        extras.append(f"Conv1D({train.conv_filters})")
+    return f"{describe(train.specs)}; " + ", ".join(extras)
 
 
 BASELINE_MODELS = {"tfidf": "TF-IDF + linear SVM", "nbsvm": "NBSVM"}
@@ -45,7 +61,7 @@ def classification(params: Params) -> list[str]:
         rows.append([task, f"{m['accuracy']:.4f}", f"{m['macro_f1']:.4f}",
                      f"{m['baseline_accuracy']:.4f}", f"{m['baseline_macro_f1']:.4f}",
                      baseline_model(m),
-                     classifier_description(training_entry(params, ("train", "finetune"), task),
+                     classifier_description(training_entry(params, CLASSIFY, task),
                                             params["sequences"][task])])
     return [markdown_table(["task", "accuracy", "macro F1", "baseline accuracy",
                             "baseline macro F1", "baseline model", "model"], rows),
@@ -59,15 +75,15 @@ def language_models(params: Params) -> list[str]:
     rows = []
     for task in params.get("evaluate_lm", {}):
         m = read_json(paths.metrics(task))
-        t = training_entry(params, ("train_lm", "finetune_lm"), task)
+        t = training_entry(params, LANGUAGE_MODEL, task)
         if "perplexity" in m:
             rnn, ngram = f"{m['perplexity']:.2f}", f"{m['ngram_perplexity']:.2f}"
         else:
             rnn = f"{m['val_loss_nats']:.4f} ({m['bits_per_char']:.3f})"
             ngram = f"{m['ngram_val_loss_nats']:.4f}"
-        model = describe(layer_specs(t["cell"], t["units"], t["bidirectional"]))
-        if "pretrained" in t:
-            model += f" from pretrain.{t['pretrained']}"
+        model = describe(t.specs)
+        if pretrained_from(t):
+            model += f" from pretrain.{t.pretrained}"
         rows.append([task, m["split"], rnn, ngram,
                      f"{m['ngram_order']}-gram {m['ngram_smoothing']}",
                      f"{model}; {params['lm_sequences'][task]['recipe']}"])
@@ -82,12 +98,12 @@ def translation(params: Params) -> list[str]:
     rows = []
     for task in params.get("evaluate_translation", {}):
         m = read_json(paths.metrics(task))
-        t = training_entry(params, ("train_translation", "finetune_translation"), task)
-        model = (("Bi-" if t["bidirectional"] else "") + f"{t['cell'].upper()}({t['units']}) "
-                 + (f"{t['attention']} attention" if t["architecture"] == "attention"
+        t = training_entry(params, TRANSLATE, task)
+        model = (("Bi-" if t.bidirectional else "") + f"{t.cell.upper()}({t.units}) "
+                 + (f"{t.attention} attention" if t.architecture == "attention"
                     else "encoder-decoder, no attention"))
-        if "pretrained" in t:
-            model += f"; decoder from pretrain.{t['pretrained']}"
+        if pretrained_from(t):
+            model += f"; decoder from pretrain.{t.pretrained}"
         rows.append([task, f"{m['bleu']:.2f}", f"{m['chrf']:.2f}", f"{m['token_accuracy']:.4f}",
                      f"{m['baseline_bleu']:.2f}", f"{m['baseline_chrf']:.2f}", model])
     return ["## Translation", "",
@@ -99,10 +115,11 @@ def translation(params: Params) -> list[str]:
 
 def pretraining(params: Params) -> list[str]:
     rows = []
-    for name, entry in params.get("pretrain", {}).items():
+    for name, values in params.get("pretrain", {}).items():
         m = read_json(paths.pretrain_metrics(name))
-        model = describe(layer_specs(entry["cell"], entry["units"], entry["bidirectional"]))
-        rows.append([name, f"{entry['pool']} ({', '.join(entry['splits'])})",
+        entry = from_mapping(PretrainParams, values, f"pretrain.{name}")
+        model = describe(entry.specs)
+        rows.append([name, f"{entry.pool} ({', '.join(entry.splits)})",
                      f"{m['train_tokens']:,}", f"{m['vocab_size']:,}", f"{m['val_perplexity']:.2f}",
                      f"{m['train_seconds']:.0f}", model])
     return ["", "## Pretrained language models", "",

@@ -130,8 +130,10 @@ def range_cases():
             if not bounds or (section, field.name) in UNUSABLE:
                 continue
             hint = hints[field.name]
-            is_list = typing.get_origin(hint) is list
-            is_float = float in (typing.get_args(hint) or (hint,))
+            is_list = any(typing.get_origin(option) is list  # list[float] | None too
+                          for option in (hint, *typing.get_args(hint)))
+            options = [hint, *typing.get_args(hint)]
+            is_float = float in [*options, *(arg for o in options for arg in typing.get_args(o))]
             fitting = [n for n in names if applies(field, CHECKED[section][n])]
             fitting.sort(key=lambda n: getattr(CHECKED[section][n], field.name) is None)
             name = fitting[0] if fitting else names[0]
@@ -386,6 +388,7 @@ def test_a_typo_never_trains_the_default(tmp_path):
     assert message.startswith("train.r52.unitz: unknown key (expected one of: seed, ")
 
 
+NBSVM_KEYS = ("nbsvm_c_grid", "nbsvm_ngram_max", "nbsvm_min_df", "nbsvm_beta_grid")
 NOT_APPLYING = [
     ("train", "r8", "embedding_dim", 64, "embedding: learned only; GloVe fixes its own size", {}),
     ("train", "r8", "conv_kernel", 5, "conv_filters > 0 only", {}),
@@ -408,6 +411,10 @@ NOT_APPLYING = [
     ("finetune_lm", "sheldon", "l2", 0.01, "dense_units > 0 only", {}),
     ("embeddings", "imdb", "seed", 1, "missing: random only", {}),
     ("prepare", "reuters_pool", "val_fraction", 0.1, "not with scheme: pool", {}),
+    *[("baseline", "r8", key, value, "models: nbsvm only", {"models": ["tfidf"]} | {
+        other: ... for other in NBSVM_KEYS if other != key})
+      for key, value in (("nbsvm_c_grid", [0.1]), ("nbsvm_ngram_max", 2), ("nbsvm_min_df", 1),
+                         ("nbsvm_beta_grid", [0.5]))],
 ]
 
 

@@ -82,13 +82,13 @@ def test_a_folder_written_whole_keeps_the_old_one(tmp_path, monkeypatch, code, s
     real_replace = os.replace
 
     def replace(src, dst):  # the old folder goes aside, then the new one cannot come in
-        if Path(dst) == target:
+        if Path(src) == new:
             refuse(code)()
         real_replace(src, dst)
 
     with pytest.raises(WriteError, match=rf"^{target}: could not be written: {REASONS[code]}"):
-        with files.atomic_dir(target) as tmp:
-            (tmp / "weights").write_bytes(b"new")
+        with files.atomic_dir(target) as new:
+            (new / "weights").write_bytes(b"new")
             if step == "inside":
                 refuse(code)()
             monkeypatch.setattr(os, "replace", replace)
@@ -113,3 +113,49 @@ def test_the_stage_runner_prints_a_full_disk_as_one_line(tmp_path, monkeypatch):
                                 "left on the disk (nothing was replaced; free some space or fix "
                                 "the folder's permissions, then run again)")
     assert leftovers(tmp_path) == []
+
+
+# ------------------------------------------------------------------ rnnlab export
+
+
+def tf_error(kind: str) -> Exception:
+    import tensorflow as tf
+
+    return {"tf-full": tf.errors.ResourceExhaustedError(None, None, "saved_model.pb; No space "
+                                                                    "left on device"),
+            "tf-denied": tf.errors.PermissionDeniedError(None, None, "variables; Permission "
+                                                                     "denied"),
+            "tf-read-only": tf.errors.UnknownError(None, None, "Read-only file system"),
+            "os-full": OSError(errno.ENOSPC, "No space left on device")}[kind]
+
+
+EXPORT_FAILURES = {"tf-full": "no space left on the disk", "tf-denied": "permission denied",
+                   "tf-read-only": "read-only file system", "os-full": "no space left on the disk"}
+
+
+@pytest.mark.parametrize("kind", EXPORT_FAILURES)
+def test_rnnlab_export_on_a_full_disk_is_one_line_and_leaves_the_old_export(
+        tmp_path, monkeypatch, kind):
+    import keras
+    from test_cli_batch_faults import run
+    from test_export import CASES, model_folder
+
+    labels, standardize, sequences, train = CASES["binary-pre-masked-concat"]
+    (tmp_path / "dvc.yaml").write_text("stages: {}\n")
+    (tmp_path / "params.yaml").write_text("train: {imdb: {}}\n")
+    model_folder(tmp_path / "models" / "imdb", labels, standardize, sequences, **train)
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "exports" / "imdb"
+    out.mkdir(parents=True)  # an empty folder: export's to fill, and kept as it is on failure
+    before = snapshot(tmp_path)
+
+    def write_out(*_args, **_kwargs):
+        raise tf_error(kind)
+
+    # ExportArchive() is an instance of the backend's subclass, which has its own write_out
+    monkeypatch.setattr(type(keras.export.ExportArchive()), "write_out", write_out)
+    code, output, err = run(["export", "--task", "imdb"])
+    assert code == (f"rnnlab export: error: {out}: could not be written: {EXPORT_FAILURES[kind]} "
+                    "(nothing was replaced; free some space or fix the folder's permissions, "
+                    "then run again)") and (output, err) == ("", "")
+    assert snapshot(tmp_path) == before and leftovers(tmp_path) == []

@@ -29,18 +29,28 @@ def make_classifier(params: BaselineParams, c: float, seed: int):
 
 @dataclasses.dataclass(frozen=True)
 class Fitted:
-    """One model's scores: accuracy on validation for every C tried, test scores of the best."""
+    """One model tuned: the C (and β) picked, its validation accuracy and its test scores."""
 
     c: float
     val_accuracy: float
     accuracy: float
     macro_f1: float
+    beta: float | None = None  # NBSVM's interpolation
 
     def metrics(self, prefix: str) -> dict:
-        return {f"{prefix}_accuracy": round(self.accuracy, 6),
-                f"{prefix}_macro_f1": round(self.macro_f1, 6),
-                f"{prefix}_c": self.c,
-                f"{prefix}_val_accuracy": round(self.val_accuracy, 6)}
+        values = {f"{prefix}_accuracy": round(self.accuracy, 6),
+                  f"{prefix}_macro_f1": round(self.macro_f1, 6),
+                  f"{prefix}_c": self.c,
+                  f"{prefix}_val_accuracy": round(self.val_accuracy, 6)}
+        if self.beta is not None:
+            values[f"{prefix}_beta"] = self.beta
+        return values
+
+
+def scored(c: float, val_accuracy: float, predicted, y: dict, beta: float | None = None):
+    return Fitted(c=c, val_accuracy=val_accuracy, beta=beta,
+                  accuracy=float(accuracy_score(y["test"], predicted)),
+                  macro_f1=float(f1_score(y["test"], predicted, average="macro")))
 
 
 def split_table(table: pd.DataFrame) -> tuple[dict, dict]:
@@ -56,9 +66,7 @@ def tune(make, c_grid: list[float], x: dict, y: dict) -> Fitted:
                                       .predict(x["val"]))) for c in c_grid}
     best = max(c_grid, key=lambda c: (scores[c], -c))
     predicted = make(best).fit(x["train"], y["train"]).predict(x["test"])
-    return Fitted(c=best, val_accuracy=scores[best],
-                  accuracy=float(accuracy_score(y["test"], predicted)),
-                  macro_f1=float(f1_score(y["test"], predicted, average="macro")))
+    return scored(best, scores[best], predicted, y)
 
 
 def fit_tfidf(texts: dict, y: dict, params: BaselineParams) -> Fitted:
@@ -73,9 +81,17 @@ def fit_nbsvm(texts: dict, y: dict, params: BaselineParams) -> Fitted:
     vectorizer = count_vectorizer(params.nbsvm_ngram_max, params.nbsvm_min_df)
     x = {"train": vectorizer.fit_transform(texts["train"])}
     x |= {split: vectorizer.transform(texts[split]) for split in ("val", "test")}
-    return tune(lambda c: NBSVMClassifier(C=c, beta=params.nbsvm_beta,
-                                          classifier=params.classifier, seed=params.seed),
-                params.nbsvm_c_grid, x, y)
+    best, best_key = None, None
+    for c in params.nbsvm_c_grid:  # one fit per C; every beta is a rescaling of its weights
+        model = NBSVMClassifier(C=c, classifier=params.classifier, seed=params.seed)
+        model.fit(x["train"], y["train"])
+        for beta in params.nbsvm_beta_grid:
+            score = float(accuracy_score(y["val"], model.with_beta(beta).predict(x["val"])))
+            key = (score, -c, beta)  # ties: the smaller C, then the larger beta
+            if best_key is None or key > best_key:
+                best_key, best = key, (c, beta, model)
+    c, beta, model = best
+    return scored(c, best_key[0], model.with_beta(beta).predict(x["test"]), y, beta)
 
 
 FITTERS = {"tfidf": fit_tfidf, "nbsvm": fit_nbsvm}

@@ -23,8 +23,10 @@ check runs before TensorFlow is imported, so a refusal takes a moment.
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
+import os
 import string
 import sys
 from pathlib import Path
@@ -200,6 +202,17 @@ def check_target(out: Path, model_dir: Path) -> None:
                         "the folder would lose it (move it away, or export elsewhere)")
 
 
+def refused_write(err: Exception) -> int | None:
+    """The errno of a TensorFlow write error that a full disk or an unwritable folder caused."""
+    import tensorflow as tf
+
+    if isinstance(err, tf.errors.ResourceExhaustedError) or "No space left" in str(err):
+        return errno.ENOSPC
+    if isinstance(err, tf.errors.PermissionDeniedError) or "Permission denied" in str(err):
+        return errno.EACCES
+    return errno.EROFS if "Read-only file system" in str(err) else None
+
+
 def export_classifier(model_dir: Path, out: Path) -> Path:
     """Write the SavedModel of models/<task>/ to `out` at once: a temporary folder beside it
     that replaces it only when the whole SavedModel is written. Refusals come first, before
@@ -217,7 +230,13 @@ def export_classifier(model_dir: Path, out: Path) -> Path:
     archive.add_endpoint(ENDPOINT, serving_function(classifier, table),
                          input_signature=[tf.TensorSpec([None], tf.string, name="texts")])
     with atomic_dir(out) as tmp:
-        archive.write_out(str(tmp), verbose=False)
+        try:
+            archive.write_out(str(tmp), verbose=False)
+        except tf.errors.OpError as err:  # TensorFlow's own file layer: an OSError for atomic_dir
+            code = refused_write(err)
+            if code is None:
+                raise
+            raise OSError(code, os.strerror(code)) from err
         marker = {"written_by": "rnnlab export", "task": model_dir.name,
                   "model": str(model_dir.resolve())}
         (tmp / MARKER).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")

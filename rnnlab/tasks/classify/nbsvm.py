@@ -25,7 +25,8 @@ from sklearn.utils.validation import check_is_fitted
 def linear_model(classifier: str, c: float, seed: int):
     """The linear classifier both baselines fit: L2-regularised, squared hinge or logistic."""
     if classifier == "linear_svc":
-        return LinearSVC(C=c, random_state=seed)
+        # liblinear's default 1,000 iterations stop short (ConvergenceWarning) on Reuters
+        return LinearSVC(C=c, max_iter=20000, random_state=seed)
     return LogisticRegression(C=c, max_iter=1000, random_state=seed)
 
 
@@ -73,19 +74,29 @@ class NBSVMClassifier(ClassifierMixin, BaseEstimator):
         if len(self.classes_) < 2:
             raise ValueError(f"expected at least two classes, got {list(self.classes_)}")
         targets = self.classes_[1:] if len(self.classes_) == 2 else self.classes_
-        ratios, coefs, intercepts = [], [], []
+        ratios, weights, intercepts = [], [], []
         for target in targets:
             positive = y == target
             r = log_count_ratio(x, positive, self.alpha)
             model = linear_model(self.classifier, self.C, self.seed)
             model.fit(x @ sp.diags(r.astype(np.float32)), positive.astype(int))
             ratios.append(r)
-            coefs.append(r * interpolate(model.coef_.ravel().astype(np.float64), self.beta))
+            weights.append(model.coef_.ravel().astype(np.float64))
             intercepts.append(float(model.intercept_[0]))
         self.ratios_ = np.vstack(ratios)
-        self.coef_ = np.vstack(coefs)
+        self.svm_coef_ = np.vstack(weights)  # w of each class's model, before interpolation
         self.intercept_ = np.array(intercepts)
         self.n_features_in_ = x.shape[1]
+        return self.with_beta(self.beta)
+
+    def with_beta(self, beta: float) -> NBSVMClassifier:
+        """This fitted model with its weights interpolated by `beta` instead (no refit: the
+        interpolation only rescales the fitted w)."""
+        if not 0.0 <= beta <= 1.0:
+            raise ValueError(f"beta: expected a value in [0, 1], got {beta!r}")
+        check_is_fitted(self, "svm_coef_")
+        self.beta = beta
+        self.coef_ = self.ratios_ * np.vstack([interpolate(w, beta) for w in self.svm_coef_])
         return self
 
     def decision_function(self, x) -> np.ndarray:
@@ -104,10 +115,15 @@ class NBSVMClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[scores.argmax(axis=1)]
 
 
+# Words with their apostrophes, one-letter words too, and ! ? . , as tokens of their own: on
+# imdb validation 1 point better than scikit-learn's default (words of 2+ letters only).
+TOKENS = r"[\w']+|[!?.,]"
+
+
 def count_vectorizer(ngram_max: int, min_df: int) -> CountVectorizer:
-    """Binary word 1..`ngram_max`-gram presence, as NBSVM reads documents."""
+    """Binary (lowercased) word 1..`ngram_max`-gram presence, as NBSVM reads documents."""
     return CountVectorizer(binary=True, ngram_range=(1, ngram_max), min_df=min_df,
-                           dtype=np.float32)
+                           token_pattern=TOKENS, dtype=np.float32)
 
 
 def nbsvm_pipeline(ngram_max: int = 3, min_df: int = 1, C: float = 1.0, beta: float = 0.25,

@@ -17,6 +17,8 @@ from rnnlab.tasks.lm.ngram import NgramModel
 from rnnlab.tasks.lm.params import NgramParams
 from rnnlab.text.vocab import EOL, OOV, Vocab
 
+MAX_STORED_ORDER = 10  # the highest n-gram order a stored model may have (params allow no more)
+
 
 def held_out_nll(model: NgramModel, tokens: list[str]) -> float:
     """Mean negative log-probability (nats) of every token after the stream's first (the line
@@ -84,6 +86,11 @@ def load_scorer(path: Path) -> tuple[NgramModel, Vocab]:
         train = [tokens[i] for i in ids]
         if not train:
             raise ValueError("train: no token ids, expected the training stream")
+        order = config["order"]
+        # (an order below 1 or not a whole number: NgramModel's own check, below)
+        if isinstance(order, int) and order > MAX_STORED_ORDER:  # forged: no refit would end
+            raise ValueError(f"order must be an integer between 1 and {MAX_STORED_ORDER}, "
+                             f"got {order}")
         vocab = Vocab(tokens, config["level"], config["standardize"])
         vocab.tokenize("")  # an unknown level or standardize mode fails here, not on scoring
         model = NgramModel(config["order"], config["smoothing"],

@@ -14,7 +14,7 @@ import numpy as np
 from scipy.special import log_softmax
 
 from rnnlab.core.errors import DataError, UsageError
-from rnnlab.core.model_folder import load_keras_model, read_model_meta
+from rnnlab.core.model_folder import check_vocab_size, load_keras_model, read_model_meta
 from rnnlab.core.params import from_mapping
 from rnnlab.tasks.translate.data import END, START
 from rnnlab.tasks.translate.model import state_count
@@ -40,6 +40,9 @@ class Translator:
         self.folder = model_dir
         self.source = Vocab.load(model_dir / "source_vocab.json")
         self.target = Vocab.load(model_dir / "target_vocab.json")
+        for side, vocab in (("source", self.source), ("target", self.target)):
+            check_vocab_size(model_dir, self.meta, f"{side}_vocab_size", f"{side}_vocab.json",
+                             len(vocab))
         trained = self.meta["params"]
         schema = (FinetuneTranslationParams if isinstance(trained, dict) and "pretrained" in trained
                   else TranslationTrainParams)  # which training section the model came from
@@ -110,7 +113,7 @@ class Translator:
             try:
                 text.encode("utf-8")
             except UnicodeEncodeError:
-                raise TranslationInputError(f"{name} is not UTF-8 text") from None
+                raise TranslationInputError(f"{name}: not UTF-8 text") from None
             words = normalize_sentence(text).split()
             if not words:
                 raise TranslationInputError(f"{name} is empty after normalisation "
