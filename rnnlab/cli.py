@@ -24,17 +24,14 @@ symbolic link or an empty --out is refused.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import gc
-import importlib.abc
 import os
 import sys
-import tempfile
-import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from rnnlab.cli_input import TextsRefused, check_prompt, check_task, read_texts, repository
+from rnnlab.cli_process import import_keras, quiet_stderr, stdout_to_devnull
 from rnnlab.core import paths
 from rnnlab.core.errors import RnnlabError, UsageError
 
@@ -43,9 +40,6 @@ MAX_WORDS, MAX_CHARS = 10_000, 50_000
 MODELS_HELP = "folder of trained models (default: models/ of the repository you are in)"
 EXPORTS = Path("exports")  # git-ignored; not under models/, whose task folders DVC owns
 PIPE_CLOSED = 141  # the exit status of a command killed by SIGPIPE: 128 + 13
-# What Keras (and its TensorFlow) imports only to support where installed (scikit-learn, pandas,
-# SciPy sparse, matplotlib): 2-3 s of a cold `rnnlab predict`, and no command uses them.
-KERAS_EXTRAS = frozenset({"sklearn", "pandas", "matplotlib", "scipy"})
 
 
 def predict(args: argparse.Namespace) -> None:
@@ -56,6 +50,7 @@ def predict(args: argparse.Namespace) -> None:
     check_task(args, "classify")
     batch = read_texts(args)
     batch.stop_if_all_refused()
+    import_keras()
     classifier = Classifier(Path(args.models) / args.task)
     batch.check_tokens(classifier.vocab, "{name} has no words after standardization ({text!r})")
     good = batch.good()
@@ -79,6 +74,7 @@ def generate(args: argparse.Namespace) -> None:
         raise UsageError(f"temperature must be a finite number ≥ 0 (0: greedy), got "
                          f"{args.temperature}")
     check_task(args, "lm")
+    import_keras()
     generator = Generator(Path(args.models) / args.task)
     char_model = generator.vocab.level == "char"
     if (args.words is not None and char_model) or (args.chars is not None and not char_model):
@@ -128,6 +124,7 @@ def translate(args: argparse.Namespace) -> None:
         raise UsageError(f"--beam must be at least 1, got {beam}")
     batch = read_texts(args)
     batch.stop_if_all_refused()
+    import_keras()
     translator = Translator(Path(args.models) / args.task)
     for index, text in batch.good():
         try:
@@ -150,7 +147,7 @@ def export(args: argparse.Namespace) -> None:
                          f"{EXPORTS / args.task}/ of the repository)")
     check_task(args, "classify")
     out = Path.cwd() / args.out if args.out is not None else args.repository / EXPORTS / args.task
-    print(export_classifier(Path(args.models) / args.task, out))
+    print(export_classifier(Path(args.models) / args.task, out))  # checks before TensorFlow
 
 
 def text_command(commands: argparse._SubParsersAction, name: str, summary: str,
@@ -205,62 +202,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class KerasWithoutExtras(importlib.abc.MetaPathFinder):
-    """Refuses `KERAS_EXTRAS` while Keras is being imported (importlib marks its spec
-    `_initializing`), which Keras takes as their absence; afterwards they import as usual."""
-
-    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
-        if name.partition(".")[0] in KERAS_EXTRAS:
-            spec = getattr(sys.modules.get("keras"), "__spec__", None)
-            if getattr(spec, "_initializing", False):
-                raise ModuleNotFoundError(f"No module named {name!r} (left out while Keras "
-                                          "loads)", name=name)
-        return None
-
-
-@contextlib.contextmanager
-def quiet_stderr() -> Iterator[None]:
-    """TensorFlow and absl log their start-up straight to file descriptor 2, whatever
-    TF_CPP_MIN_LOG_LEVEL says; keep that (and library warnings) off the user's terminal. It is
-    shown after all if the command fails with a bug, beside the traceback."""
-    sys.stderr.flush()
-    saved, log = os.dup(2), tempfile.TemporaryFile()
-    os.dup2(log.fileno(), 2)
-    bug = False
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
-    except (RnnlabError, BrokenPipeError):
-        raise
-    except BaseException:
-        bug = True
-        raise
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
-        if bug:
-            log.seek(0)
-            sys.stderr.write(log.read().decode("utf-8", "replace"))
-        log.close()
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     """The `rnnlab` command (`argv`: the arguments; None: the command line's, as the script)."""
     # The cyclic garbage collector went over TensorFlow's million objects again and again as
     # they were imported, and at exit: a second of a cold `rnnlab predict`. So it runs 70 times
     # less often during a command, and its own process freezes what is left for exit to free.
-    thresholds, finder = gc.get_threshold(), KerasWithoutExtras()
+    thresholds = gc.get_threshold()
     gc.set_threshold(50_000, 20, 20)
-    sys.meta_path.insert(0, finder)
     try:
         run_command(argv)
     except BrokenPipeError:  # the reader of standard output is gone (`| head -1`): end quietly
         stdout_to_devnull()
         sys.exit(PIPE_CLOSED)
     finally:
-        sys.meta_path.remove(finder)
         gc.set_threshold(*thresholds)
         if argv is None:
             gc.freeze()
@@ -288,18 +242,6 @@ def run_command(argv: Sequence[str] | None) -> None:
         print(f"rnnlab {args.command}: error: {message.splitlines()[0]}", file=sys.stderr)
     if refused:
         sys.exit(1)
-
-
-def stdout_to_devnull() -> None:
-    """Point standard output's file descriptor at /dev/null, so what is left in its buffer
-    goes nowhere at exit instead of failing again there."""
-    try:
-        fd = sys.stdout.fileno()
-    except (AttributeError, ValueError, OSError):  # not a real file (a test's capture)
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, fd)
-    os.close(devnull)
 
 
 if __name__ == "__main__":

@@ -93,11 +93,11 @@ def test_a_damaged_classifier_file_is_one_line(tmp_path, classifier, damage, rea
 
 
 def test_a_cold_predict_imports_none_of_keras_s_extras_and_predicts_the_same(classifier):
-    from rnnlab.cli import KERAS_EXTRAS
+    from rnnlab.cli_process import KERAS_EXTRAS
 
     expected = Classifier(classifier).probabilities(TEXTS)[:, 1]
     child = ("import sys; del sys.path[0]\n"
-             "from rnnlab.cli import KERAS_EXTRAS, main\n"
+             "from rnnlab.cli import main\nfrom rnnlab.cli_process import KERAS_EXTRAS\n"
              "try:\n"
              "    main(sys.argv[1:])\n"
              "finally:\n"
