@@ -170,7 +170,11 @@ def waiter(config: dict, timeout: float, serve_s: float = 0) -> subprocess.Popen
     """A process that waits for its peers, then (as TensorFlow's server would) listens on its
     own port for `serve_s` seconds."""
     port = config["cluster"]["worker"][config["task"]["index"]].rpartition(":")[2]
-    code = ("import json, socket, sys, time\nfrom rnnlab.tasks.distribute import "
+    # Ctrl-C as in a terminal's foreground job (a background job, as under `nohup … &`,
+    # inherits SIGINT ignored, and Python then never raises KeyboardInterrupt)
+    code = ("import json, signal, socket, sys, time\n"
+            "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+            "from rnnlab.tasks.distribute import "
             "wait_for_workers\nprint('waiting', flush=True)\n"
             f"wait_for_workers(json.loads(sys.argv[1]), timeout={timeout})\nprint('ready')\n"
             "server = socket.socket()\n"
