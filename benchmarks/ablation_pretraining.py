@@ -27,8 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from provenance import earlier_results, provenance, write_result  # noqa: E402
-from retrained import scratch_checkout, test_accuracy, test_bleu  # noqa: E402
+from provenance import write_result  # noqa: E402
+from retrained import checked_record, scratch_checkout, test_accuracy, test_bleu  # noqa: E402
 
 from rnnlab.core import paths  # noqa: E402
 from rnnlab.core.files import load_npz, read_json  # noqa: E402
@@ -114,11 +114,7 @@ def main() -> None:
                         help="more seeds for the translators, both arms")
     args = parser.parse_args()
     args.json = args.json.resolve() if args.json else None  # before the chdir below
-    entries = [entry for task in args.tasks
-               for entry in sorted((ROOT / "data/params").glob(f"*/{task}.json"))]
-    record = provenance([ROOT / "params.yaml", *entries])  # the code and params about to run
-    if args.json:
-        earlier_results(args.json, record)  # a merge it would refuse: refuse before hours of work
+    record = checked_record(ROOT, args.tasks, args.json)
     finetuned = {p.stem for p in (ROOT / "data/params/finetune").glob("*.json")}
     translators = {p.stem for p in (ROOT / "data/params/finetune_translation").glob("*.json")}
     results = {}

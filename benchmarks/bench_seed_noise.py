@@ -28,8 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from provenance import earlier_results, provenance, write_result  # noqa: E402
-from retrained import scratch_checkout, test_accuracy, test_bleu  # noqa: E402
+from provenance import write_result  # noqa: E402
+from retrained import checked_record, scratch_checkout, test_accuracy, test_bleu  # noqa: E402
 
 from rnnlab.core import paths  # noqa: E402
 from rnnlab.core.files import read_json  # noqa: E402
@@ -78,11 +78,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     args.json = args.json.resolve() if args.json else None  # before the chdir below
-    entries = [entry for task in args.tasks
-               for entry in sorted((ROOT / "data/params").glob(f"*/{task}.json"))]
-    record = provenance([ROOT / "params.yaml", *entries])  # the code and params about to run
-    if args.json:
-        earlier_results(args.json, record)  # a merge it would refuse: refuse before hours of work
+    record = checked_record(ROOT, args.tasks, args.json)
     for task in args.tasks:
         training_section(task)  # an unknown task fails before the first training
     results = {}

@@ -10,9 +10,23 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from provenance import earlier_results, provenance
+
 from rnnlab.core import paths
 from rnnlab.core.files import load_npz, read_table
 from rnnlab.core.params import load_entry
+
+
+def checked_record(root: Path, tasks: list[str], json_path: Path | None) -> dict:
+    """The provenance of the code and params about to run (params.yaml and the tasks' resolved
+    entries); a `--json` merge that would be refused later is refused now, before hours of
+    training."""
+    entries = [entry for task in tasks
+               for entry in sorted((root / "data/params").glob(f"*/{task}.json"))]
+    record = provenance([root / "params.yaml", *entries])
+    if json_path:
+        earlier_results(json_path, record)
+    return record
 
 
 @contextlib.contextmanager
