@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+from test_distribute import free_ports
 
 from rnnlab.core.errors import UsageError
 from rnnlab.tasks import distribute
@@ -112,16 +113,6 @@ def test_the_worker_timeout_defaults_to_300_s(monkeypatch):
     assert worker_timeout() == distribute.WORKER_TIMEOUT_S == 300
     monkeypatch.setenv("RNNLAB_WORKER_TIMEOUT", "2.5")
     assert worker_timeout() == 2.5
-
-
-def free_ports(n: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(n)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
 
 
 def cluster_of(ports: list[int], index: int) -> dict:
