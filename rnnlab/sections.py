@@ -49,8 +49,9 @@ EXTENDS = "extends"  # `extends: <block>`: the block's keys, then the entry's ow
 ENTRY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")  # a file name and a DVC stage name
 # The keys dvc.yaml interpolates from each entry (`${item.corpus}`). DVC's foreach sees the entry
 # as written, not resolved, so an entry writes these itself (test_stage_deps checks the list).
-FOREACH_KEYS = {"prepare": ("corpus",), "pretrain": ("pool",), "finetune": ("pretrained",),
-                "finetune_lm": ("pretrained",), "train_translation": ("data",),
+FOREACH_KEYS = {"prepare": ("corpus",), "embeddings": ("pool",), "pretrain": ("pool",),
+                "finetune": ("pretrained",), "finetune_lm": ("pretrained",),
+                "train_translation": ("data",),
                 "finetune_translation": ("data", "pretrained"), "evaluate_translation": ("data",)}
 # Every entry as its stage runs it, for `dvc params diff` and `dvc exp show` (dvc.yaml's `params`)
 RESOLVED_FILE = Path("params.resolved.yaml")

@@ -145,7 +145,7 @@ def test_changing_a_train_param_reruns_only_train_and_evaluate(repo, env, first_
     # `params` re-runs as the only stage that reads params.yaml itself; summary describes each
     # model from its `train` entry; figures of imdb are drawn from its curves and confusion matrix
     assert ran_stages(dvc(repo, env, "repro")) == {"params", "train@r52", "evaluate@r52",
-                                                   "summary", "figures@r52"}
+                                                   "combine@r52", "summary", "figures@r52"}
     assert json.loads((repo / "data" / "params" / "train" / "r52.json").read_text())[
         "units"] == 6
     assert yaml.safe_load((repo / "params.resolved.yaml").read_text())["train"]["r52"][
@@ -229,9 +229,14 @@ def test_language_models_report_rnn_and_ngram_scores(repo, first_run, task):
         keys = ("val_loss_nats", "bits_per_char", "ngram_val_loss_nats")
         assert metrics["bits_per_char"] == pytest.approx(metrics["val_loss_nats"] / 0.6931471805,
                                                          rel=1e-6)
+        loss = "val_loss_nats"
     else:
         keys = ("perplexity", "ngram_perplexity")
+        loss = "perplexity"
+    # beside the static score: dynamic evaluation and the Kneser-Ney mixture (second half)
+    keys += (f"{loss}_dynamic", f"{loss}_interpolated", f"{loss}_second_half")
     assert all(metrics[k] > 0 for k in keys), metrics
+    assert 0 <= metrics["interpolation_weight"] <= 1
     # the fake text is a fixed cycle of words: any working model is far better than uniform
     table = json.loads((repo / "data" / "ngram" / f"{task}.json").read_text())
     assert min(row[f"{metrics['split']}_perplexity"] or 1e9 for row in table["models"]) < 5

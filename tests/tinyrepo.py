@@ -28,6 +28,7 @@ TINY = {
     "train": {"units": 8, "batch_size": 16, "epochs": 8, "patience": 3, "learning_rate": 0.01,
               "bucket_span": 2},
     "evaluate": {"batch_size": 32, "samples": 3},
+    "combine": {"batch_size": 32},
     "train_translation": {"embedding_dim": 8, "units": 8, "batch_size": 8, "epochs": 2,
                           "patience": 1, "learning_rate": 0.01},
     "train_lm": {"embedding_dim": 8, "units": 8, "batch_size": 16,

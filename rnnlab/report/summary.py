@@ -18,8 +18,8 @@ from rnnlab.tasks.translate.params import TRAINING_SECTIONS as TRANSLATE
 
 Params = dict[str, dict[str, dict]]  # resolved entries: {section: {name: values}}
 # The resolved sections the summary reads: each family's training sections and its others.
-READS = ("sequences", "evaluate", *CLASSIFY, "lm_sequences", "evaluate_lm", *LANGUAGE_MODEL,
-         "evaluate_translation", *TRANSLATE, "pretrain")
+READS = ("sequences", "evaluate", "combine", *CLASSIFY, "lm_sequences", "evaluate_lm",
+         *LANGUAGE_MODEL, "evaluate_translation", *TRANSLATE, "pretrain")
 
 
 def training_entry(params: Params, sections: dict[str, type], task: str) -> Any:
@@ -71,12 +71,35 @@ def classification(params: Params) -> list[str]:
             "split; `metrics/<task>.json` has both (`tfidf_*`, `nbsvm_*`).", ""]
 
 
+def combined(params: Params) -> list[str]:
+    """The `combine` stage's rows: a table of their own under the models', so the mixture is
+    never read as the recurrent model's number."""
+    rows = []
+    for task in params.get("combine", {}):
+        m = read_json(paths.combine_metrics(task))
+        rows.append([task, f"{m['accuracy']:.4f}", f"{m['macro_f1']:.4f}", f"{m['weight']:g}",
+                     f"{m['val_accuracy']:.4f}", f"{m['rnn_accuracy']:.4f}",
+                     f"{m['baseline_accuracy']:.4f}", baseline_model(m)])
+    if not rows:
+        return []
+    return ["## Recurrent model + classical baseline, combined", "",
+            "Not the recurrent model's result: each model's scores (the recurrent model's "
+            "log-probabilities, the baseline's decision scores) standardized on validation and "
+            "mixed as (1 - w) · recurrent + w · baseline, w picked by validation accuracy from "
+            "`combine.<task>.weights`; test accuracy and macro F1 of the mixture, beside each "
+            "model's own (`metrics/combine/<task>.json`).", "",
+            markdown_table(["task", "combined accuracy", "combined macro F1", "w",
+                            "combined val accuracy", "recurrent alone", "baseline alone",
+                            "baseline model"], rows), ""]
+
+
 def language_models(params: Params) -> list[str]:
     rows = []
     for task in params.get("evaluate_lm", {}):
         m = read_json(paths.metrics(task))
         t = training_entry(params, LANGUAGE_MODEL, task)
-        if "perplexity" in m:
+        word = "perplexity" in m
+        if word:
             rnn, ngram = f"{m['perplexity']:.2f}", f"{m['ngram_perplexity']:.2f}"
         else:
             rnn = f"{m['val_loss_nats']:.4f} ({m['bits_per_char']:.3f})"
@@ -86,12 +109,29 @@ def language_models(params: Params) -> list[str]:
             model += f" from pretrain.{t.pretrained}"
         rows.append([task, m["split"], rnn, ngram,
                      f"{m['ngram_order']}-gram {m['ngram_smoothing']}",
-                     f"{model}; {params['lm_sequences'][task]['recipe']}"])
+                     f"{model}; {params['lm_sequences'][task]['recipe']}", *beside(m, word)])
     return ["## Language models", "",
             "Held-out text (`evaluate_lm.<task>.split`), every token and line end counted. Word "
-            "models: perplexity; character models: nats per character (bits in brackets).", "",
+            "models: perplexity; character models: nats per character (bits in brackets). "
+            "The recurrent model's static score is the headline; beside it, not in its place: "
+            "dynamic evaluation (gradient steps on the held-out text already scored), and the "
+            "recurrent model mixed with a Kneser-Ney model, its weight chosen on the first half "
+            "of the held-out tokens, all three scored on the second half (recurrent alone / "
+            "mixed / n-gram alone).", "",
             markdown_table(["task", "split", "recurrent model", "best n-gram", "n-gram model",
-                            "model"], rows)]
+                            "model", "dynamic evaluation", "second half: alone / + KN / KN"],
+                           rows)]
+
+
+def beside(m: dict, word: bool) -> list[str]:
+    """The dynamic and the interpolated scores of an LM's metrics ("-" where not asked for)."""
+    loss = "perplexity" if word else "val_loss_nats"
+    shown = (lambda v: f"{v:.2f}") if word else (lambda v: f"{v:.4f}")
+    dynamic = m.get(f"{loss}_dynamic")
+    halves = [m.get(f"{loss}_second_half"), m.get(f"{loss}_interpolated"),
+              m.get(f"ngram_{loss}_second_half")]
+    return [shown(dynamic) if dynamic is not None else "-",
+            " / ".join(map(shown, halves)) if None not in halves else "-"]
 
 
 def translation(params: Params) -> list[str]:
@@ -132,7 +172,8 @@ def pretraining(params: Params) -> list[str]:
 def summary_markdown(params: Params) -> str:
     lines = ["# Results", "",
              "Test-set metrics of the last `dvc repro`, with the params that produced them.", ""]
-    lines += classification(params) + language_models(params) + translation(params)
+    lines += classification(params) + combined(params) + language_models(params)
+    lines += translation(params)
     lines += pretraining(params)
     return "\n".join(lines)
 

@@ -6,6 +6,11 @@ import keras
 import numpy as np
 
 from rnnlab.core.errors import DataError
+from rnnlab.tasks.classify.adversarial import (
+    PERTURBATION,
+    EmbeddingPerturbation,
+    use_adversarial_step,
+)
 from rnnlab.tasks.classify.params import TrainParams
 from rnnlab.tasks.fit import make_optimizer
 from rnnlab.tasks.layers import recurrent_stack
@@ -126,6 +131,8 @@ def build_classifier(params: TrainParams, vocab_size: int, num_classes: int,
     """Embedding -> recurrent stack -> (pooling) -> optional dense -> sigmoid or softmax."""
     tokens = keras.Input(shape=(None,), dtype="int32", name="tokens")
     x = embedding_layer(params, vocab_size, glove)(tokens)
+    if params.adversarial_epsilon:
+        x = EmbeddingPerturbation(name=PERTURBATION)(x)
     if params.embedding_dropout:
         x = keras.layers.SpatialDropout1D(params.embedding_dropout, name="embedding_dropout")(x)
     if params.conv_filters:
@@ -148,4 +155,6 @@ def build_classifier(params: TrainParams, vocab_size: int, num_classes: int,
         loss = "sparse_categorical_crossentropy"
     model = keras.Model(tokens, outputs, name="classifier")
     model.compile(optimizer=make_optimizer(params), loss=loss, metrics=["accuracy"])
+    if params.adversarial_epsilon:
+        use_adversarial_step(model, params.adversarial_epsilon)
     return model

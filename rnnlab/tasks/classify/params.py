@@ -1,4 +1,5 @@
-"""The classification sections of params.yaml: `sequences`, `train`, `baseline`, `evaluate`."""
+"""The classification sections of params.yaml: `sequences`, `train`, `baseline`, `evaluate`,
+`combine`."""
 
 from __future__ import annotations
 
@@ -62,6 +63,11 @@ class TrainParams(FitParams):
                              "(0: none).")
     class_weight: Literal["none", "balanced"] = value(
         help="balanced: weight each class's loss by 1 / its frequency; none: equal weights.")
+    adversarial_epsilon: float | None = value(
+        None, gt=0, help="Adversarial training on the embeddings (Miyato et al. 2016): each "
+        "step also fits the batch with every text's embedded steps pushed by a perturbation of "
+        "this L2 norm in the direction that raises the loss most (null: off). Costs about "
+        "twice the time per step.")
     bucketing: bool = value(help="Batch texts of similar lengths together, each batch padded "
                             "only to its own longest.")
     bucket_span: int | None = only(lambda p: p.bucketing, "bucketing: true only", ge=1,
@@ -154,7 +160,25 @@ class EvaluateParams:
                                     "above which the positive class is predicted (null: 0.5).")
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CombineParams:
+    """The recurrent classifier and its classical peer mixed with one weight chosen on validation
+    (`combine.<task>`): its own metrics file, never in place of the recurrent model's."""
+
+    weights: list[float] = value(ge=0, le=1, help="The classical peer's weights w tried: "
+                                 "(1 - w) * recurrent + w * classical, each model's scores "
+                                 "standardized on validation; the w with the best validation "
+                                 "accuracy is kept (ties: the smaller).")
+    batch_size: int = value(ge=1, help="Examples per prediction batch of the recurrent model.")
+
+    def check(self) -> None:
+        if not self.weights:
+            raise ValueError("weights: expected at least one value")
+        if len(set(self.weights)) != len(self.weights):
+            raise ValueError(f"weights: a value listed twice in {list(self.weights)}")
+
+
 # The family's sections and their schema: `rnnlab.sections` and the training path read these.
 TRAINING_SECTIONS = {"train": TrainParams, "finetune": FinetuneParams}
 SECTIONS = {"sequences": SequencesParams, "baseline": BaselineParams, **TRAINING_SECTIONS,
-            "evaluate": EvaluateParams}
+            "evaluate": EvaluateParams, "combine": CombineParams}

@@ -33,19 +33,26 @@ def log_softmax(logits: np.ndarray) -> np.ndarray:
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
-def mean_nll(model: keras.Model, x: np.ndarray, y: np.ndarray, batch_size: int) -> tuple[float,
-                                                                                      int]:
-    """Mean negative log-likelihood (nats) of the targets `y` that are not padding, and how
-    many there were. Works for many-to-one (`y` 1-D) and many-to-many (`y` 2-D) models."""
-    total, count = 0.0, 0
+def token_logprobs(model: keras.Model, x: np.ndarray, y: np.ndarray,
+                   batch_size: int) -> np.ndarray:
+    """Natural-log probability of each target of `y` that is not padding, in the order of the
+    rows (the held-out stream's order for windows and for line prefixes alike). Works for
+    many-to-one (`y` 1-D) and many-to-many (`y` 2-D) models."""
+    parts = []
     for i in range(0, len(x), batch_size):
         logp = log_softmax(np.asarray(model.predict_on_batch(x[i: i + batch_size]), np.float64))
         target = y[i: i + batch_size]
         picked = np.take_along_axis(logp, target[..., None], axis=-1)[..., 0]
-        keep = target != PAD_ID
-        total += float(-picked[keep].sum())
-        count += int(keep.sum())
-    return total / count, count
+        parts.append(picked[target != PAD_ID])
+    return np.concatenate(parts)
+
+
+def mean_nll(model: keras.Model, x: np.ndarray, y: np.ndarray, batch_size: int) -> tuple[float,
+                                                                                      int]:
+    """Mean negative log-likelihood (nats) of the targets `y` that are not padding, and how
+    many there were."""
+    logp = token_logprobs(model, x, y, batch_size)
+    return float(-logp.sum()) / len(logp), len(logp)
 
 
 # ---------------------------------------------------------------- generation

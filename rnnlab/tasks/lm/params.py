@@ -112,6 +112,26 @@ class EvaluateLMParams:
                        "vocabulary).")
     seed: int = value(ge=0, help="Seeds the sampling, so the same params give the same "
                       "samples.")
+    dynamic_learning_rate: float | None = value(
+        None, gt=0, help="Dynamic evaluation (Krause et al. 2018, reported beside the static "
+        "loss; windows models): the SGD step taken on each held-out segment once it is scored "
+        "(null: not measured).")
+    dynamic_segment: int | None = only(
+        lambda p: p.dynamic_learning_rate is not None, "dynamic_learning_rate set only",
+        ge=1, help="Dynamic evaluation: tokens scored between two updates (the state carries "
+        "over within an eval_window).")
+    dynamic_decay: float | None = only(
+        lambda p: p.dynamic_learning_rate is not None, "dynamic_learning_rate set only",
+        default=0.0, ge=0, lt=1, help="Dynamic evaluation: share of the way back to the "
+        "trained weights taken at each update (0: none).")
+    dynamic_streams: int | None = only(
+        lambda p: p.dynamic_learning_rate is not None, "dynamic_learning_rate set only",
+        default=1, ge=1, help="Dynamic evaluation: windows far apart in the text read side by "
+        "side, one update from all (1: strictly in order; more: faster).")
+    interpolation_order: int | None = value(
+        None, ge=2, le=10, help="Order of the Kneser-Ney model (ngram.<task>'s discount) "
+        "interpolated with the recurrent model per token, weight chosen on the first half of "
+        "the held-out tokens and reported on the second (null: not measured).")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
