@@ -16,9 +16,19 @@ metrics, through `get_compile_config`), and trains on the train stage's own inpu
 (`train_dataset`: tf.data, length bucketing, each batch cut to its longest row), seeded as the
 train stage seeds. It runs `model.fit` for WARMUP + STEPS steps of the epoch's first batches
 (pass 1), then REPEATS more times over the same batches (same widths, so nothing new to trace
-or compile); each step is timed by a callback (end of step to end of step). The default
-variant (oneDNN on, jit_compile off, the entry's batch size) runs first and last for each task,
-so that drift of a shared machine shows (`default_drift`).
+or compile); each step is timed by a callback (end of step to end of step; every pass's step
+times and the batches' widths are kept in the result). The default variant (oneDNN on,
+jit_compile off, the entry's batch size) runs first and last for each task, so that drift of a
+shared machine shows (`default_drift`).
+
+XLA and determinism: the entries train with `deterministic: true` (TensorFlow's op determinism),
+and with it on Keras turns `jit_compile=True` down to False with a warning. So that XLA itself
+is measured, the benchmark then forces it on (Keras's private `_jit_compile`) and records
+Keras's reason as `jit_forced`; `jit_compile_effective` says what trained, and
+`xla_reported_compiled` whether TensorFlow logged an XLA compilation in that process (as
+`onednn_reported_on` says whether it logged oneDNN on). Adopting XLA in the train stage would
+need `deterministic: false` or the same forcing; `--nondeterministic` runs every variant with
+op determinism off, Keras then taking jit_compile itself.
 
 What it reports, per variant:
 * `steady`: the median over the REPEATS passes of the STEPS timed steps (warm-up steps left
@@ -314,8 +324,9 @@ def run_variant(spec: dict) -> dict:
     from rnnlab.text.vocab import Vocab
 
     task = spec["task"]
-    params = dataclasses.replace(load_entry("train", task, TrainParams),
-                                 batch_size=spec["batch_size"])
+    params = load_entry("train", task, TrainParams)
+    params = dataclasses.replace(params, batch_size=spec["batch_size"],
+                                 deterministic=params.deterministic and spec["deterministic"])
     seq = load_entry("sequences", task, SequencesParams)
     arrays = load_npz(paths.sequences(task))
     vocab_size = len(Vocab.load(paths.vocab(task)))
@@ -416,7 +427,7 @@ def spawn(variant: Variant, steps: int, args: argparse.Namespace) -> dict:
     """Run one variant in a fresh interpreter with its oneDNN setting; its result or error."""
     spec = {"task": variant.task, "batch_size": variant.batch_size, "jit": variant.jit,
             "steps": steps, "warmup": args.warmup, "repeats": args.repeats,
-            "val_epochs": args.val_epochs}
+            "val_epochs": args.val_epochs, "deterministic": not args.nondeterministic}
     path = os.pathsep.join(filter(None, [str(REPO), str(REPO / "benchmarks"),
                                          os.environ.get("PYTHONPATH")]))
     env = os.environ | {"TF_ENABLE_ONEDNN_OPTS": str(int(variant.onednn)),
@@ -555,6 +566,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--val-epochs", type=int, default=0,
                         help="also train each variant this many whole epochs and report its "
                         "validation accuracy (0: off)")
+    parser.add_argument("--nondeterministic", action="store_true",
+                        help="train every variant with deterministic: false (TensorFlow's op "
+                        "determinism off; Keras then takes jit_compile=True without forcing)")
     parser.add_argument("--variant-timeout", type=int, default=3600,
                         help="seconds one variant's process may run")
     parser.add_argument("--peak-ghz", type=float, help="the clock for the peak (default: read)")
@@ -582,6 +596,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     tasks = {task: run_task(task, args, machine["peak_flops"]) for task in args.tasks}
     results = {"steps_at_entry_batch_size": args.steps, "warmup_steps": args.warmup,
                "repeats": args.repeats, "val_epochs": args.val_epochs,
+               "nondeterministic": args.nondeterministic,
                "batch_sizes": args.batch_sizes, "machine_peak": machine,
                "flops_counted": "training = 3 x forward; recurrent FLOPs over padded tokens "
                                 "(executed) or real tokens (useful); see the script's docstring",
