@@ -409,8 +409,17 @@ NOT_APPLYING = [
     ("train_lm", "shakespeare_char", "l2", 0.01, "dense_units > 0 only", {}),
     ("pretrain", "shakespeare_word", "l2", 0.01, "dense_units > 0 only", {}),
     ("finetune_lm", "sheldon", "l2", 0.01, "dense_units > 0 only", {}),
-    ("embeddings", "imdb", "seed", 1, "missing: random only", {}),
+    ("embeddings", "r8", "seed", 1, "missing: random or word2vec vectors only", {}),
+    *[("embeddings", "r8", key, value, "word2vec vectors only", {})
+      for key, value in (("word2vec_splits", ["train"]), ("word2vec_dim", 50),
+                         ("word2vec_window", 5), ("word2vec_epochs", 1),
+                         ("word2vec_min_count", 1), ("word2vec_skip_gram", True))],
     ("prepare", "reuters_pool", "val_fraction", 0.1, "not with scheme: pool", {}),
+    *[("evaluate_lm", "sheldon", key, value, "dynamic_learning_rate set only",
+       {"dynamic_learning_rate": ...} | {
+           other: ... for other in ("dynamic_segment", "dynamic_streams") if other != key})
+      for key, value in (("dynamic_segment", 20), ("dynamic_decay", 0.1),
+                         ("dynamic_streams", 2))],
     *[("baseline", "r8", key, value, "models: nbsvm only", {"models": ["tfidf"]} | {
         other: ... for other in NBSVM_KEYS if other != key})
       for key, value in (("nbsvm_c_grid", [0.1]), ("nbsvm_ngram_max", 2), ("nbsvm_min_df", 1),
@@ -445,7 +454,16 @@ REQUIRED_WHEN = [
     ("lm_sequences", "shakespeare_char", {"step": ...}, "step", "recipe: windows only"),
     ("ngram", "sonnets", {"k": ...}, "k", "add_k smoothing only"),
     ("train_lm", "shakespeare_char", {"dense_units": 64}, "l2", "dense_units > 0 only"),
-    ("embeddings", "imdb", {"missing": "random"}, "seed", "missing: random only"),
+    ("embeddings", "r8", {"missing": "random"}, "seed",
+     "missing: random or word2vec vectors only"),
+    *[("embeddings", "r8", {"vectors": "word2vec", "seed": 1} | {
+        other: 1 for other in ("word2vec_dim", "word2vec_window", "word2vec_epochs",
+                               "word2vec_min_count") if other != key} | {
+        "word2vec_splits": ["train"], "word2vec_skip_gram": True}, key,
+       "word2vec vectors only")
+      for key in ("word2vec_dim", "word2vec_window", "word2vec_epochs", "word2vec_min_count")],
+    ("evaluate_lm", "sheldon", {"dynamic_segment": ...}, "dynamic_segment",
+     "dynamic_learning_rate set only"),
     ("prepare", "r8", {"val_fraction": ...}, "val_fraction", "not with scheme: pool"),
 ]
 
