@@ -194,12 +194,27 @@ def check_across(checked: dict[str, dict], where: Path) -> None:
             raise ParamsError(f"{where}: evaluate_lm.{name}.eval_window: {state} this entry "
                               f"(lm_sequences.{name}.recipe is "
                               f"{recipe.recipe if recipe else 'missing'})")
+    check_combine(checked, where)
     for name, entry in checked.get("evaluate_translation", {}).items():
         for section in ("train_translation", "finetune_translation"):
             train = checked.get(section, {}).get(name)
             if train is not None and train.data != entry.data:
                 raise ParamsError(f"{where}: evaluate_translation.{name}.data: is "
                                   f"{entry.data!r} but {section}.{name}.data is {train.data!r}")
+
+
+def check_combine(checked: dict[str, dict], where: Path) -> None:
+    """What the embeddings' pools and the combined rows read must be entries of their own."""
+    for name, entry in checked.get("embeddings", {}).items():
+        if entry.pool not in checked.get("prepare", {}):
+            raise ParamsError(f"{where}: embeddings.{name}.pool: no prepare entry {entry.pool!r}")
+    for name in checked.get("combine", {}):
+        if not any(name in checked.get(section, {}) for section in ("train", "finetune")):
+            raise ParamsError(f"{where}: combine.{name}: no train or finetune entry {name!r} "
+                              "whose model it could mix")
+        if name not in checked.get("baseline", {}):
+            raise ParamsError(f"{where}: combine.{name}: no baseline entry {name!r} whose "
+                              "classical model it could mix")
 
 
 def check_pretraining(checked: dict[str, dict], where: Path) -> None:

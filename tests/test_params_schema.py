@@ -167,6 +167,25 @@ def test_rules_across_sections(tmp_path):
         load_all_params(path)
 
 
+@pytest.mark.parametrize("section, name, change, message", [
+    ("embeddings", "r8", {"pool": "nosuch"}, r"embeddings.r8.pool: no prepare entry 'nosuch'$"),
+    ("train", "r8", None, r"combine.r8: no train or finetune entry 'r8' whose model it could "
+                          r"mix$"),
+    ("baseline", "r8", None, r"combine.r8: no baseline entry 'r8' whose classical model it "
+                             r"could mix$"),
+])
+def test_what_embeddings_and_combine_read_must_exist(tmp_path, section, name, change, message):
+    params = real_params()
+    if change is None:
+        del params[section][name]
+    else:
+        params[section][name] |= change
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(params))
+    with pytest.raises(ParamsError, match=message):
+        load_all_params(path)
+
+
 def test_shared_blocks_are_no_stage_but_must_be_a_mapping(tmp_path):
     path = tmp_path / "params.yaml"
     path.write_text("shared:\n  v: {level: word, standardize: keras, max_tokens: 9, "
