@@ -137,10 +137,10 @@ def test_metrics_and_params_diff_show_the_change(origin, env, experiment):
 
 def push_and_clone(origin: Path, env: dict, name: str, url: str, dest: Path,
                    **options: str) -> Path:
-    """`dvc push --run-cache` from origin to remote `name`, then a fresh `git clone` that adds
-    the same remote and `dvc pull --run-cache`s from it."""
+    """`dvc push --run-cache --all-commits` from origin to remote `name` (docs/sharing.md),
+    then a fresh `git clone` that adds the same remote and `dvc pull --run-cache`s from it."""
     add_remote(origin, env, name, url, **options)
-    dvc(origin, env, "push", "--run-cache", "-r", name)
+    dvc(origin, env, "push", "--run-cache", "--all-commits", "-r", name)
     repo = dest / "rnnlab"
     git(dest, "clone", "-q", str(origin), str(repo))
     git(repo, "config", "user.name", "t")
@@ -214,7 +214,7 @@ def test_run_cache_restores_an_earlier_run_in_the_clone(clone, env):
     params = yaml.safe_load((clone / "params.yaml").read_text())
     params["baseline"]["r8"]["ngram_max"] = 2
     (clone / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    output = dvc(clone, env, "repro", "baseline@r8")
+    output = dvc(clone, env, "repro", "--pull", "baseline@r8")  # the run's outputs: remote
     # params.yaml as a whole (units 6, bigrams) is new, so `params` runs; baseline@r8's own entry
     # is the first commit's again, and the run-cache has that run
     assert ran_stages(output) == {"params"}, output
