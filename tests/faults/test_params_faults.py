@@ -409,8 +409,8 @@ NOT_APPLYING = [
     ("train_lm", "shakespeare_char", "l2", 0.01, "dense_units > 0 only", {}),
     ("pretrain", "shakespeare_word", "l2", 0.01, "dense_units > 0 only", {}),
     ("finetune_lm", "sheldon", "l2", 0.01, "dense_units > 0 only", {}),
-    ("embeddings", "r8", "seed", 1, "missing: random or word2vec vectors only", {}),
-    *[("embeddings", "r8", key, value, "word2vec vectors only", {})
+    ("embeddings", "reuters46", "seed", 1, "missing: random or word2vec vectors only", {}),
+    *[("embeddings", "reuters46", key, value, "word2vec vectors only", {})
       for key, value in (("word2vec_splits", ["train"]), ("word2vec_dim", 50),
                          ("word2vec_window", 5), ("word2vec_epochs", 1),
                          ("word2vec_min_count", 1), ("word2vec_skip_gram", True))],
@@ -454,9 +454,9 @@ REQUIRED_WHEN = [
     ("lm_sequences", "shakespeare_char", {"step": ...}, "step", "recipe: windows only"),
     ("ngram", "sonnets", {"k": ...}, "k", "add_k smoothing only"),
     ("train_lm", "shakespeare_char", {"dense_units": 64}, "l2", "dense_units > 0 only"),
-    ("embeddings", "r8", {"missing": "random"}, "seed",
+    ("embeddings", "reuters46", {"missing": "random"}, "seed",
      "missing: random or word2vec vectors only"),
-    *[("embeddings", "r8", {"vectors": "word2vec", "seed": 1} | {
+    *[("embeddings", "reuters46", {"vectors": "word2vec", "seed": 1} | {
         other: 1 for other in ("word2vec_dim", "word2vec_window", "word2vec_epochs",
                                "word2vec_min_count") if other != key} | {
         "word2vec_splits": ["train"], "word2vec_skip_gram": True}, key,
